@@ -1,0 +1,187 @@
+/**
+ * Session files as bytes: the compact encoding codetether-agent 4.5.7's
+ * `save()` writes (`serde_json::to_vec`), and decoding of any file 4.5.7 or
+ * older versions wrote (compact or pretty, new or legacy key order).
+ *
+ * The {@link Session} schema is the single definition of the format; this
+ * module only adds what `JSON.stringify` cannot express (see `RustJson`) and
+ * an encoding cache: each message and tool use is encoded once per object
+ * (sessions are immutable values that share unchanged messages), so saving a
+ * session after appending one message encodes one message, not the
+ * transcript.
+ *
+ * @since 0.1.0
+ */
+import { Result, Schema } from "effect"
+import { Message } from "./Message.ts"
+import { toWellFormedJson } from "./RustJson.ts"
+import { Session, SessionHeader } from "./Session.ts"
+import { ToolUse } from "./ToolUse.ts"
+
+const encoder = new TextEncoder()
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+const encodeMessage = Schema.encodeSync(Message)
+const encodeToolUse = Schema.encodeSync(ToolUse)
+const encodeSession = Schema.encodeSync(Session)
+
+const messageCache = new WeakMap<object, Uint8Array>()
+const toolUseCache = new WeakMap<object, Uint8Array>()
+
+const cached = <A extends object>(
+  cache: WeakMap<object, Uint8Array>,
+  encode: (a: A) => unknown,
+  value: A
+): Uint8Array => {
+  let bytes = cache.get(value)
+  if (bytes === undefined) {
+    bytes = encoder.encode(JSON.stringify(toWellFormedJson(encode(value))))
+    cache.set(value, bytes)
+  }
+  return bytes
+}
+
+const COMMA = 0x2c
+const OPEN = 0x5b
+const CLOSE = 0x5d
+
+/**
+ * The compact UTF-8 encoding of `session`, byte-identical to what 4.5.7's
+ * `save()` writes for the same value: keys in declaration order, `null` for
+ * absent nullable fields, omitted `thought_signature`, canonical timestamps,
+ * `rlm.threshold` as serde_json writes f64, no trailing newline.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = (session: Session): Uint8Array => {
+  const root = toWellFormedJson(encodeSession({ ...session, messages: [], toolUses: [] }))
+  const pieces: Array<Uint8Array> = []
+  let first = true
+  pieces.push(encoder.encode("{"))
+  for (const [key, value] of Object.entries(root)) {
+    const prefix = `${first ? "" : ","}${JSON.stringify(key)}:`
+    first = false
+    if (key === "messages" || key === "tool_uses") {
+      pieces.push(encoder.encode(prefix))
+      const items = key === "messages"
+        ? session.messages.map((m) => cached(messageCache, encodeMessage, m))
+        : session.toolUses.map((t) => cached(toolUseCache, encodeToolUse, t))
+      pieces.push(joinArray(items))
+    } else {
+      pieces.push(encoder.encode(prefix + JSON.stringify(value)))
+    }
+  }
+  pieces.push(encoder.encode("}"))
+  return concat(pieces)
+}
+
+/**
+ * {@link encode} as a string.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeToString = (session: Session): string => utf8.decode(encode(session))
+
+const joinArray = (items: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let length = 2 + Math.max(0, items.length - 1)
+  for (const item of items) length += item.length
+  const out = new Uint8Array(length)
+  out[0] = OPEN
+  let offset = 1
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out[offset++] = COMMA
+    out.set(items[i]!, offset)
+    offset += items[i]!.length
+  }
+  out[offset] = CLOSE
+  return out
+}
+
+const concat = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
+  let length = 0
+  for (const piece of pieces) length += piece.length
+  const out = new Uint8Array(length)
+  let offset = 0
+  for (const piece of pieces) {
+    out.set(piece, offset)
+    offset += piece.length
+  }
+  return out
+}
+
+/**
+ * Why a session file could not be decoded: `message` is readable and names
+ * the location, `path` is the JSON path inside the file (e.g.
+ * `["messages"][3]["content"][0]`, empty for syntax errors).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecodeFailure {
+  readonly message: string
+  readonly path: string
+}
+
+const decodeSessionResult = Schema.decodeUnknownResult(Session)
+const decodeHeaderResult = Schema.decodeUnknownResult(SessionHeader)
+
+const schemaFailure = (error: Schema.SchemaError): DecodeFailure => {
+  const message = error.message
+  const match = /\n\s*at (.*)$/s.exec(message)
+  return { message: message.replace(/\n\s*at /, " at "), path: match?.[1]?.trim() ?? "" }
+}
+
+const toText = (input: string | Uint8Array): Result.Result<string, DecodeFailure> => {
+  if (typeof input === "string") return Result.succeed(input)
+  try {
+    return Result.succeed(utf8.decode(input))
+  } catch {
+    return Result.fail({ message: "file is not valid UTF-8", path: "" })
+  }
+}
+
+/**
+ * Parses JSON text, failing with a readable {@link DecodeFailure} (empty files,
+ * byte-order marks and trailing garbage are all errors, as in serde_json).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const parseJson = (input: string | Uint8Array): Result.Result<unknown, DecodeFailure> =>
+  Result.flatMap(toText(input), (text) => {
+    if (text.trim().length === 0) return Result.fail({ message: "file is empty", path: "" })
+    try {
+      return Result.succeed(JSON.parse(text))
+    } catch (e) {
+      return Result.fail({ message: `invalid JSON: ${(e as Error).message}`, path: "" })
+    }
+  })
+
+/**
+ * Decodes an already parsed JSON value as a {@link Session}.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeValue = (value: unknown): Result.Result<Session, DecodeFailure> =>
+  Result.mapError(decodeSessionResult(value), schemaFailure)
+
+/**
+ * Decodes session file bytes or text.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (input: string | Uint8Array): Result.Result<Session, DecodeFailure> =>
+  Result.flatMap(parseJson(input), decodeValue)
+
+/**
+ * Decodes an already parsed JSON value as a {@link SessionHeader}.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeHeaderValue = (value: unknown): Result.Result<SessionHeader, DecodeFailure> =>
+  Result.mapError(decodeHeaderResult(value), schemaFailure)
