@@ -62,14 +62,24 @@ export class JsonScanError extends Error {
  * @internal
  */
 export interface ScanEvents {
-  /** A root value is complete. Return `true` to stop the scan. */
-  readonly onRootValue?: (key: string, start: number, end: number) => boolean | void
+  /**
+   * A root value is complete. `tracked` is true when it was a tracked array
+   * (its elements were reported through `onElement`). Return `true` to stop.
+   */
+  readonly onRootValue?: (key: string, start: number, end: number, tracked: boolean) => boolean | void
   /** An element of a tracked root array is complete. */
   readonly onElement?: (key: string, start: number, end: number) => void
 }
 
+/** The parts of the WebAssembly JS API used here (not in the ES lib typings). */
+interface Wasm {
+  readonly Module: new(bytes: Uint8Array) => object
+  readonly Instance: new(module: object) => { readonly exports: unknown }
+}
+const Wasm = (globalThis as unknown as { readonly WebAssembly: Wasm }).WebAssembly
+
 interface Exports {
-  readonly memory: WebAssembly.Memory
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number }
   reset(): void
   inString(): number
   error(): number
@@ -77,11 +87,11 @@ interface Exports {
   scan(input: number, length: number, out: number, stack: number): number
 }
 
-let compiled: WebAssembly.Module | undefined
+let compiled: object | undefined
 
 const instantiate = (): Exports => {
-  compiled ??= new WebAssembly.Module(Buffer.from(base64, "base64"))
-  const exports = new WebAssembly.Instance(compiled).exports as unknown as Exports
+  compiled ??= new Wasm.Module(Buffer.from(base64, "base64"))
+  const exports = new Wasm.Instance(compiled).exports as Exports
   const pages = Math.ceil(MEMORY_BYTES / 65536) - exports.memory.buffer.byteLength / 65536
   if (pages > 0) exports.memory.grow(pages)
   return exports
@@ -115,6 +125,7 @@ export class StructuralScanner {
   private valueStart = 0
   private valueHasContent = false
   private tracking = false
+  private valueTracked = false
   private elementStart = 0
   private elementHasContent = false
   private elements = 0
@@ -141,6 +152,7 @@ export class StructuralScanner {
     this.rootKey = ""
     this.keyCarry = []
     this.tracking = false
+    this.valueTracked = false
     this.elements = 0
     this.started = false
     this.done = false
@@ -214,7 +226,9 @@ export class StructuralScanner {
           } else if (c === COMMA || c === CLOSE_BRACE) {
             if (this.expect === VALUE) {
               this.checkValue(pos, at)
-              if (this.events.onRootValue?.(this.rootKey, this.valueStart, at) === true) {
+              const tracked = this.valueTracked
+              this.valueTracked = false
+              if (this.events.onRootValue?.(this.rootKey, this.valueStart, at, tracked) === true) {
                 this.stopped = true
                 return
               }
@@ -239,6 +253,7 @@ export class StructuralScanner {
             this.valueHasContent = true
             this.depth = 2
             this.tracking = c === OPEN_BRACKET && this.track.has(this.rootKey)
+            this.valueTracked = this.tracking
             if (this.tracking) {
               this.elementStart = at + 1
               this.elementHasContent = false

@@ -1,0 +1,545 @@
+/**
+ * Persistence of sessions, compatible with codetether-agent 4.5.7's data dir:
+ * `<data_dir>/sessions/<id>.json` (compact JSON, written atomically), the
+ * workspace index `.workspace_index.json`, listing, bounded tail loads and
+ * "the last session for this directory".
+ *
+ * Two layers implement the same contract: {@link layerFileSystem} (the data
+ * dir on disk, needs {@link DataDir.DataDir}) and {@link layerMemory} (in
+ * process, for tests and embedders). Both store the exact bytes 4.5.7 writes.
+ *
+ * @since 0.1.0
+ */
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import { Context, Effect, Layer, Result, Schema, Semaphore } from "effect"
+import { escapeStringContent } from "../schemas/RustJson.ts"
+import * as Session_ from "../schemas/Session.ts"
+import type { Session, TailLoad } from "../schemas/Session.ts"
+import * as SessionJson from "../schemas/SessionJson.ts"
+import * as SessionSummary_ from "../schemas/SessionSummary.ts"
+import type { SessionSummary } from "../schemas/SessionSummary.ts"
+import * as WorkspaceIndex from "../schemas/WorkspaceIndex.ts"
+import * as DataDir from "./DataDir.ts"
+import { writeFileAtomic } from "./internal/AtomicWrite.ts"
+import { canonicalize, componentsEqual, extensionOf } from "./internal/Paths.ts"
+import * as SessionFile from "./internal/SessionFile.ts"
+import * as WorkspaceIndexFile from "./internal/WorkspaceIndexFile.ts"
+
+/**
+ * Why a store operation failed:
+ * - `NotFound`: no session file with that id, or no session for a directory
+ *   (`No sessions found`, as 4.5.7 says);
+ * - `Corrupt`: the file exists but does not decode; `message` names the file
+ *   and the JSON path inside it;
+ * - `InvalidId`: the id cannot name a file safely (nothing was read or written);
+ * - `Io`: the file system failed (permissions, disk full, ...).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionStoreError extends Schema.TaggedError<SessionStoreError>()("SessionStoreError", {
+  reason: Schema.Literals(["NotFound", "Corrupt", "InvalidId", "Io"]),
+  message: Schema.String,
+  sessionId: Schema.optional(Schema.String),
+  path: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * Options of {@link SessionStore} `lastForDirectory`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LastOptions {
+  /** Keep only the last `window` messages and tool uses (default: all). */
+  readonly window?: number | undefined
+}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class SessionStore extends Context.Service<SessionStore, {
+  /**
+   * Writes the session as compact JSON (no trailing newline) to
+   * `<id>.json.tmp`, fsyncs it and renames it over `<id>.json`; files are
+   * 0600, directories 0700. The temporary file is removed when the write fails
+   * or the fiber is interrupted. Saves of one id are serialised within the
+   * process. Then records `metadata.directory` (canonicalised) -> id in the
+   * workspace index, best effort: an index failure is logged, never returned.
+   * Does not change the session (4.5.7 `save` does not bump `updated_at`).
+   *
+   * Fails with `InvalidId`, or `Io`.
+   */
+  readonly save: (session: Session) => Effect.Effect<void, SessionStoreError>
+  /**
+   * The whole session. Fails with `InvalidId`, `NotFound`, `Corrupt` (naming
+   * the file and the JSON path) or `Io`.
+   */
+  readonly load: (id: string) => Effect.Effect<Session, SessionStoreError>
+  /**
+   * The session with only the last `window` messages and tool uses (each array
+   * independently), the number of elements dropped and the file size in bytes
+   * (4.5.7 `load_tail`). Reads the file as a stream: a file larger than V8's
+   * maximum string length loads. Kept elements are type-checked; dropped ones
+   * are checked for JSON structure only. Errors as {@link load}.
+   */
+  readonly loadTail: (id: string, window: number) => Effect.Effect<TailLoad, SessionStoreError>
+  /**
+   * Removes `<id>.json`; succeeds when it does not exist. The workspace index
+   * keeps its (now stale) entry, as in 4.5.7. Fails with `InvalidId` or `Io`.
+   */
+  readonly delete: (id: string) => Effect.Effect<void, SessionStoreError>
+  /**
+   * A summary of every session, newest `updated_at` first (4.5.7
+   * `list_sessions`). Files that are not sessions (corrupt, truncated, empty,
+   * binary, other JSON) are skipped with one warning each. Fails with `Io`
+   * only when the sessions directory itself cannot be read.
+   */
+  readonly list: Effect.Effect<ReadonlyArray<SessionSummary>, SessionStoreError>
+  /**
+   * The summaries whose `directory`, canonicalised, equals `directory`
+   * canonicalised (4.5.7 `list_sessions_for_directory`). Same errors as
+   * {@link list}.
+   */
+  readonly listForDirectory: (directory: string) => Effect.Effect<ReadonlyArray<SessionSummary>, SessionStoreError>
+  /**
+   * The session a resume in `directory` picks (4.5.7
+   * `last_for_directory_tail`): the workspace index entry when it is still
+   * valid, otherwise the newest file (by modification time) whose header
+   * belongs to the directory. Stops at the first confirmed match and repairs
+   * the index. A file whose header matches but whose body is corrupt is skipped
+   * with a warning (4.5.7 failed instead). Fails with `NotFound`
+   * (`No sessions found`) or `Io`.
+   */
+  readonly lastForDirectory: (
+    directory: string,
+    options?: LastOptions
+  ) => Effect.Effect<TailLoad, SessionStoreError>
+}>()("codetether/SessionStore") {}
+
+const MAX_ID_BYTES = 200
+
+/**
+ * Checks that `id` can safely name `<id>.json`: non-empty, not `.` or `..`, no
+ * `/` or `\`, no NUL or other control characters, at most 200 UTF-8 bytes.
+ * Every id 4.5.7 produces (UUID v4, Codex UUID v7) passes.
+ *
+ * Fails with `InvalidId` and a message saying why.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const validateId = (id: string): Effect.Effect<string, SessionStoreError> => {
+  const problem = idProblem(id)
+  return problem === undefined
+    ? Effect.succeed(id)
+    : Effect.fail(
+      new SessionStoreError({ reason: "InvalidId", message: `Invalid session id ${JSON.stringify(id)}: ${problem}` })
+    )
+}
+
+/**
+ * Why `id` is not a valid session id, or `undefined` when it is.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const idProblem = (id: string): string | undefined => {
+  if (id.length === 0) return "it is empty"
+  if (id === "." || id === "..") return "it names a directory"
+  if (id.includes("/") || id.includes("\\")) return "it contains a path separator"
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) return "it contains a control character"
+  if (Buffer.byteLength(id) > MAX_ID_BYTES) return `it is longer than ${MAX_ID_BYTES} bytes`
+  return undefined
+}
+
+const noSessions = () => new SessionStoreError({ reason: "NotFound", message: "No sessions found" })
+
+const checkWindow = (window: number): Effect.Effect<number, SessionStoreError> =>
+  window === Number.POSITIVE_INFINITY || (Number.isInteger(window) && window >= 0)
+    ? Effect.succeed(window)
+    : Effect.fail(
+      new SessionStoreError({
+        reason: "InvalidId",
+        message: `Invalid tail window ${window}: expected a non-negative integer`
+      })
+    )
+
+const fromReadError = (id: string | undefined) => (e: unknown): SessionStoreError => {
+  if (e instanceof SessionFile.FileReadError) {
+    switch (e.kind) {
+      case "Missing":
+        return new SessionStoreError({
+          reason: "NotFound",
+          message: id === undefined ? `No session file at ${e.path}` : `Session not found: ${id}`,
+          path: e.path,
+          ...(id === undefined ? {} : { sessionId: id })
+        })
+      case "Corrupt":
+        return new SessionStoreError({
+          reason: "Corrupt",
+          message: `Session file ${e.path} is not a valid session: ${e.detail}`,
+          path: e.path,
+          ...(id === undefined ? {} : { sessionId: id })
+        })
+      case "Io":
+        return new SessionStoreError({
+          reason: "Io",
+          message: `Cannot read ${e.path}: ${e.detail}`,
+          path: e.path,
+          cause: e,
+          ...(id === undefined ? {} : { sessionId: id })
+        })
+    }
+  }
+  return new SessionStoreError({ reason: "Io", message: `Session store failure: ${String(e)}`, cause: e })
+}
+
+const encodeSession = (session: Session): Effect.Effect<Uint8Array, SessionStoreError> =>
+  Effect.try({
+    try: () => SessionJson.encode(session),
+    catch: (e) =>
+      new SessionStoreError({
+        reason: "Corrupt",
+        message: `Session ${session.id} cannot be encoded: ${(e as Error).message ?? String(e)}`,
+        sessionId: session.id,
+        cause: e
+      })
+  })
+
+/**
+ * The file-system store rooted at `sessionsDir` (`<data_dir>/sessions`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => {
+  const locks = new Map<string, Semaphore.Semaphore>()
+  const indexLock = Semaphore.makeUnsafe(1)
+  const lockFor = (id: string): Semaphore.Semaphore => {
+    let lock = locks.get(id)
+    if (lock === undefined) locks.set(id, lock = Semaphore.makeUnsafe(1))
+    return lock
+  }
+  const pathOf = (id: string) => NodePath.join(sessionsDir, `${id}.json`)
+
+  const readTail = (id: string | undefined, path: string, window: number) =>
+    Effect.tryPromise({ try: () => SessionFile.readTail(path, window), catch: fromReadError(id) })
+
+  const upsertIndex = (workspace: string, id: string) =>
+    indexLock.withPermits(1)(WorkspaceIndexFile.upsert(sessionsDir, workspace, id)).pipe(
+      Effect.catch((e) => Effect.logWarning(`workspace index update failed (the session is saved): ${e.message}`))
+    )
+
+  const listCandidates = Effect.fnUntraced(function*() {
+    const names = yield* Effect.tryPromise({
+      try: () => NodeFs.promises.readdir(sessionsDir),
+      catch: (e) => e as NodeJS.ErrnoException
+    }).pipe(
+      Effect.catch((e) =>
+        e.code === "ENOENT" ? Effect.succeed([] as Array<string>) : Effect.fail(
+          new SessionStoreError({
+            reason: "Io",
+            message: `Cannot list ${sessionsDir}: ${e.message}`,
+            path: sessionsDir,
+            cause: e
+          })
+        )
+      )
+    )
+    return names.filter((name) => extensionOf(name) === "json" && name !== WorkspaceIndex.FILE_NAME).map((name) =>
+      NodePath.join(sessionsDir, name)
+    )
+  })
+
+  const save = Effect.fn("SessionStore.save")(function*(session: Session) {
+    const id = yield* validateId(session.id)
+    const bytes = yield* encodeSession(session)
+    const path = pathOf(id)
+    yield* Effect.tryPromise({
+      try: () => NodeFs.promises.mkdir(sessionsDir, { recursive: true, mode: 0o700 }),
+      catch: (e) =>
+        new SessionStoreError({
+          reason: "Io",
+          message: `Cannot create ${sessionsDir}: ${(e as Error).message}`,
+          path: sessionsDir,
+          sessionId: id,
+          cause: e
+        })
+    })
+    yield* lockFor(id).withPermits(1)(writeFileAtomic(path, bytes, { mode: 0o600, sync: true })).pipe(
+      Effect.mapError((e) =>
+        new SessionStoreError({ reason: "Io", message: `Cannot save session ${id}: ${e.message}`, path, sessionId: id, cause: e })
+      )
+    )
+    const directory = session.metadata.directory
+    if (directory !== null) {
+      const workspace = yield* Effect.promise(() => canonicalize(directory))
+      yield* upsertIndex(workspace, id)
+    }
+  })
+
+  const load = Effect.fn("SessionStore.load")(function*(id: string) {
+    yield* validateId(id)
+    const loaded = yield* readTail(id, pathOf(id), Number.POSITIVE_INFINITY)
+    return loaded.session
+  })
+
+  const loadTail = Effect.fn("SessionStore.loadTail")(function*(id: string, window: number) {
+    yield* validateId(id)
+    yield* checkWindow(window)
+    return yield* readTail(id, pathOf(id), window)
+  })
+
+  const delete_ = Effect.fn("SessionStore.delete")(function*(id: string) {
+    yield* validateId(id)
+    const path = pathOf(id)
+    yield* lockFor(id).withPermits(1)(Effect.tryPromise({
+      try: () => NodeFs.promises.rm(path, { force: true }),
+      catch: (e) =>
+        new SessionStoreError({
+          reason: "Io",
+          message: `Cannot delete ${path}: ${(e as Error).message}`,
+          path,
+          sessionId: id,
+          cause: e
+        })
+    }))
+  })
+
+  const list = Effect.fnUntraced(function*() {
+    const paths = yield* listCandidates()
+    const summaries = yield* Effect.forEach(paths, (path) =>
+      Effect.tryPromise({ try: () => SessionFile.readSummary(path), catch: fromReadError(undefined) }).pipe(
+        Effect.map((summary): SessionSummary | undefined => summary),
+        Effect.catch((e) =>
+          e.reason === "NotFound"
+            ? Effect.succeed(undefined) // deleted while listing
+            : Effect.as(Effect.logWarning(`skipping ${path}: ${e.message}`), undefined)
+        )
+      ), { concurrency: 4 })
+    return summaries.filter((s): s is SessionSummary => s !== undefined).sort(SessionSummary_.byUpdatedAtDesc)
+  }, Effect.withSpan("SessionStore.list"))
+
+  const listForDirectory = Effect.fn("SessionStore.listForDirectory")(function*(directory: string) {
+    const workspace = yield* Effect.promise(() => canonicalize(directory))
+    const all = yield* list()
+    const canonical = cachedCanonicalize()
+    const matches: Array<SessionSummary> = []
+    for (const summary of all) {
+      if (summary.directory === null) continue
+      if (componentsEqual(yield* Effect.promise(() => canonical(summary.directory!)), workspace)) matches.push(summary)
+    }
+    return matches
+  })
+
+  const lastForDirectory = Effect.fn("SessionStore.lastForDirectory")(function*(
+    directory: string,
+    options?: LastOptions
+  ) {
+    const window = yield* checkWindow(options?.window ?? Number.POSITIVE_INFINITY)
+    const workspace = yield* Effect.promise(() => canonicalize(directory))
+    const canonical = cachedCanonicalize()
+
+    // Fast path: the workspace index, confirmed against the file (4.5.7 scan_with_index).
+    const index = yield* Effect.promise(() => WorkspaceIndexFile.load(sessionsDir))
+    if (index.problem !== undefined) yield* Effect.logWarning(`ignoring the workspace index: ${index.problem}`)
+    const indexed = index.entries[workspace]
+    if (indexed !== undefined && idProblem(indexed) === undefined) {
+      const hit = yield* Effect.result(readTail(indexed, pathOf(indexed), window))
+      if (Result.isSuccess(hit)) {
+        const dir = hit.success.session.metadata.directory
+        if (dir !== null && componentsEqual(yield* Effect.promise(() => canonical(dir)), workspace)) return hit.success
+      }
+    }
+
+    // Slow path: newest modification time first, header-confirmed (4.5.7 scan_sync).
+    const paths = yield* listCandidates()
+    if (paths.length === 0) return yield* noSessions()
+    const stamped = yield* Effect.forEach(paths, (path) =>
+      Effect.promise(() =>
+        NodeFs.promises.stat(path, { bigint: true }).then((s) => ({ path, mtime: s.mtimeNs }), () => ({
+          path,
+          mtime: 0n
+        }))
+      ), { concurrency: 8 })
+    stamped.sort((a, b) => (a.mtime === b.mtime ? 0 : a.mtime > b.mtime ? -1 : 1))
+    const needle = Buffer.from(escapeStringContent(workspace))
+    for (const { path } of stamped) {
+      const match = yield* Effect.tryPromise({
+        try: () => SessionFile.matchHeader(path, workspace, needle, canonical),
+        catch: fromReadError(undefined)
+      }).pipe(Effect.result)
+      if (Result.isFailure(match)) {
+        if (match.failure.reason !== "NotFound") yield* Effect.logWarning(`skipping ${path}: ${match.failure.message}`)
+        continue
+      }
+      if (match.success._tag === "NotASession") {
+        yield* Effect.logWarning(`skipping ${path}: not a session file: ${match.success.detail}`)
+        continue
+      }
+      if (match.success._tag === "NoMatch") continue
+      const loaded = yield* Effect.result(readTail(undefined, path, window))
+      if (Result.isFailure(loaded)) {
+        yield* Effect.logWarning(
+          `skipping ${path}: its header belongs to ${workspace} but it cannot be loaded: ${loaded.failure.message}`
+        )
+        continue
+      }
+      yield* upsertIndex(workspace, loaded.success.session.id)
+      return loaded.success
+    }
+    return yield* noSessions()
+  })
+
+  return SessionStore.of({
+    save,
+    load,
+    loadTail,
+    delete: delete_,
+    list: list(),
+    listForDirectory,
+    lastForDirectory
+  })
+}
+
+/** `canonicalize` with a per-call cache: sessions of one directory share the realpath call. */
+const cachedCanonicalize = () => {
+  const cache = new Map<string, Promise<string>>()
+  return (path: string): Promise<string> => {
+    let result = cache.get(path)
+    if (result === undefined) cache.set(path, result = canonicalize(path))
+    return result
+  }
+}
+
+/**
+ * An in-memory store (see {@link layerMemory}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const makeMemory = (): SessionStore["Service"] => {
+  const files = new Map<string, { readonly bytes: Uint8Array; readonly sequence: number }>()
+  const index = new Map<string, string>()
+  let sequence = 0
+  const normalize = (path: string) => NodePath.posix.normalize(path).replace(/(.)\/+$/, "$1")
+
+  const decode = (id: string, bytes: Uint8Array): Effect.Effect<Session, SessionStoreError> => {
+    const result = SessionJson.decode(bytes)
+    return Result.isSuccess(result)
+      ? Effect.succeed(result.success)
+      : Effect.fail(
+        new SessionStoreError({
+          reason: "Corrupt",
+          message: `Session ${id} is not a valid session: ${result.failure.message}`,
+          sessionId: id
+        })
+      )
+  }
+  const get = (id: string) =>
+    Effect.flatMap(validateId(id), () => {
+      const file = files.get(id)
+      return file === undefined
+        ? Effect.fail(new SessionStoreError({ reason: "NotFound", message: `Session not found: ${id}`, sessionId: id }))
+        : decode(id, file.bytes).pipe(Effect.map((session) => ({ session, file })))
+    })
+
+  const save = Effect.fn("SessionStore.save")(function*(session: Session) {
+    const id = yield* validateId(session.id)
+    const bytes = yield* encodeSession(session)
+    files.set(id, { bytes, sequence: ++sequence })
+    if (session.metadata.directory !== null) index.set(normalize(session.metadata.directory), id)
+  })
+  const load = Effect.fn("SessionStore.load")(function*(id: string) {
+    return (yield* get(id)).session
+  })
+  const loadTail = Effect.fn("SessionStore.loadTail")(function*(id: string, window: number) {
+    yield* checkWindow(window)
+    const { session, file } = yield* get(id)
+    const { session: kept, dropped } = Session_.tail(session, window)
+    return { session: kept, dropped, fileBytes: file.bytes.length }
+  })
+  const delete_ = Effect.fn("SessionStore.delete")(function*(id: string) {
+    yield* validateId(id)
+    files.delete(id)
+  })
+  const list = Effect.fnUntraced(function*() {
+    const summaries: Array<SessionSummary> = []
+    for (const [id, file] of files) {
+      summaries.push(SessionSummary_.fromSession(yield* decode(id, file.bytes)))
+    }
+    return summaries.sort(SessionSummary_.byUpdatedAtDesc)
+  }, Effect.withSpan("SessionStore.list"))
+  const listForDirectory = Effect.fn("SessionStore.listForDirectory")(function*(directory: string) {
+    return (yield* list()).filter((s) => s.directory !== null && componentsEqual(s.directory, directory))
+  })
+  const lastForDirectory = Effect.fn("SessionStore.lastForDirectory")(function*(
+    directory: string,
+    options?: LastOptions
+  ) {
+    const window = yield* checkWindow(options?.window ?? Number.POSITIVE_INFINITY)
+    const belongs = (session: Session) =>
+      session.metadata.directory !== null && componentsEqual(session.metadata.directory, directory)
+    const finish = (session: Session, bytes: Uint8Array): TailLoad => {
+      const { session: kept, dropped } = Session_.tail(session, window)
+      return { session: kept, dropped, fileBytes: bytes.length }
+    }
+    const indexed = index.get(normalize(directory))
+    const hit = indexed === undefined ? undefined : files.get(indexed)
+    if (indexed !== undefined && hit !== undefined) {
+      const session = yield* Effect.result(decode(indexed, hit.bytes))
+      if (Result.isSuccess(session) && belongs(session.success)) return finish(session.success, hit.bytes)
+    }
+    const newestFirst = [...files].sort(([, a], [, b]) => b.sequence - a.sequence)
+    for (const [id, file] of newestFirst) {
+      const session = yield* Effect.result(decode(id, file.bytes))
+      if (Result.isFailure(session)) {
+        yield* Effect.logWarning(`skipping session ${id}: ${session.failure.message}`)
+        continue
+      }
+      if (!belongs(session.success)) continue
+      index.set(normalize(directory), id)
+      return finish(session.success, file.bytes)
+    }
+    return yield* noSessions()
+  })
+
+  return SessionStore.of({
+    save,
+    load,
+    loadTail,
+    delete: delete_,
+    list: list(),
+    listForDirectory,
+    lastForDirectory
+  })
+}
+
+/**
+ * The store on disk, in the data dir given by {@link DataDir.DataDir}.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFileSystem: Layer.Layer<SessionStore, never, DataDir.DataDir> = Layer.effect(
+  SessionStore,
+  Effect.gen(function*() {
+    const dataDir = yield* DataDir.DataDir
+    return makeFileSystem(dataDir.sessionsDir)
+  })
+)
+
+/**
+ * An in-memory store holding each session's encoded bytes, as the file store
+ * does. Directories are compared path-wise without touching the file system.
+ * Each layer build starts empty.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<SessionStore> = Layer.effect(SessionStore, Effect.sync(makeMemory))

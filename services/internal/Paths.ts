@@ -1,0 +1,39 @@
+/**
+ * Path rules of codetether-agent 4.5.7 (Rust `std::path`), for comparing
+ * workspaces and selecting session files.
+ *
+ * @internal
+ */
+import * as NodeFs from "node:fs"
+
+/**
+ * Rust `Path == Path`: compares components, so repeated separators, a trailing
+ * separator and `.` components (except a leading `.` of a relative path) do not
+ * matter; `..` does.
+ */
+export const componentsEqual = (a: string, b: string): boolean => normalizeComponents(a) === normalizeComponents(b)
+
+const normalizeComponents = (path: string): string => {
+  const absolute = path.startsWith("/")
+  const parts = path.split("/").filter((part, i) => part !== "" && (part !== "." || (i === 0 && !absolute)))
+  return (absolute ? "/" : "") + parts.join("/")
+}
+
+/** `fs.realpath`, or the path verbatim when it cannot be resolved (4.5.7 `canonicalize().unwrap_or(path)`). */
+export const canonicalize = async (path: string): Promise<string> => {
+  try {
+    return await NodeFs.promises.realpath(path)
+  } catch {
+    return path
+  }
+}
+
+/**
+ * Rust `Path::extension`: the text after the last `.` of the file name, where a
+ * leading dot alone does not count (`.json` has no extension;
+ * `.workspace_index.json` has `json`).
+ */
+export const extensionOf = (fileName: string): string | undefined => {
+  const dot = fileName.lastIndexOf(".")
+  return dot <= 0 ? undefined : fileName.slice(dot + 1)
+}

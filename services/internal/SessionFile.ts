@@ -1,0 +1,341 @@
+/**
+ * Reading session files: whole, tail-capped, header-only and summary reads.
+ *
+ * Files up to {@link WHOLE_FILE_LIMIT} bytes are read whole and parsed with
+ * `JSON.parse`; larger files go through the structural scanner, which reads
+ * 2 MiB chunks and only materialises the values it keeps, so files larger than
+ * V8's maximum string length load. Either way the elements a tail load keeps are
+ * type-checked by the `Session` schema and the dropped ones are checked for
+ * JSON structure only.
+ *
+ * Functions throw {@link FileReadError}; the store maps it to its tagged error.
+ *
+ * @internal
+ */
+import * as NodeFs from "node:fs"
+import type { FileHandle } from "node:fs/promises"
+import { Result } from "effect"
+import type { Session, SessionHeader, TailLoad } from "../../schemas/Session.ts"
+import * as SessionJson from "../../schemas/SessionJson.ts"
+import type { SessionSummary } from "../../schemas/SessionSummary.ts"
+import { componentsEqual } from "./Paths.ts"
+import * as Structural from "./Structural.ts"
+
+/** Files up to this many bytes are parsed whole (bytes). */
+export const WHOLE_FILE_LIMIT = 64 << 20
+
+/** How much of a file a header read looks at before treating it as legacy layout (bytes, multiple of 64). */
+export const HEADER_PREFIX_BYTES = 16 << 10
+
+/**
+ * Why a file could not be read: `Missing` (no such file), `Corrupt` (not a
+ * session: `detail` says why and where), `Io` (the file system failed).
+ *
+ * @internal
+ */
+export class FileReadError extends Error {
+  readonly kind: "Missing" | "Corrupt" | "Io"
+  readonly path: string
+  readonly detail: string
+  constructor(kind: "Missing" | "Corrupt" | "Io", path: string, detail: string, cause?: unknown) {
+    super(`${path}: ${detail}`, cause === undefined ? undefined : { cause })
+    this.kind = kind
+    this.path = path
+    this.detail = detail
+  }
+}
+
+const corrupt = (path: string, detail: string) => new FileReadError("Corrupt", path, detail)
+
+const ioError = (path: string, cause: unknown): FileReadError => {
+  if (cause instanceof FileReadError) return cause
+  const code = (cause as { code?: string }).code
+  if (code === "ENOENT") return new FileReadError("Missing", path, "no such file")
+  if (code === "EISDIR") return corrupt(path, "is a directory, not a session file")
+  return new FileReadError("Io", path, (cause as Error).message ?? String(cause), cause)
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+const TRACKED: ReadonlySet<string> = new Set(["messages", "tool_uses"])
+const HEADER_KEYS: ReadonlySet<string> = new Set(["id", "title", "metadata"])
+
+/** Opens `path` read-only, runs `f`, closes. Maps errors with {@link ioError}. */
+export const withFile = async <A>(path: string, f: (handle: FileHandle, size: number) => Promise<A>): Promise<A> => {
+  let handle: FileHandle
+  try {
+    handle = await NodeFs.promises.open(path, "r")
+  } catch (e) {
+    throw ioError(path, e)
+  }
+  try {
+    const stat = await handle.stat()
+    if (!stat.isFile()) throw corrupt(path, "is not a regular file")
+    return await f(handle, stat.size)
+  } catch (e) {
+    if (e instanceof FileReadError) throw e
+    if (e instanceof Structural.JsonScanError) throw corrupt(path, `invalid JSON: ${e.message}`)
+    throw ioError(path, e)
+  } finally {
+    await handle.close().catch(() => undefined)
+  }
+}
+
+const readBytes = async (handle: FileHandle, start: number, end: number): Promise<Buffer> => {
+  const out = Buffer.allocUnsafe(end - start)
+  let n = 0
+  while (n < out.length) {
+    const { bytesRead } = await handle.read(out, n, out.length - n, start + n)
+    if (bytesRead === 0) break
+    n += bytesRead
+  }
+  return n === out.length ? out : out.subarray(0, n)
+}
+
+const parseRange = (path: string, bytes: Uint8Array, what: string): unknown => {
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    throw corrupt(path, `${what} is not valid UTF-8`)
+  }
+  try {
+    return JSON.parse(text)
+  } catch (e) {
+    throw corrupt(path, `invalid JSON in ${what}: ${(e as Error).message}`)
+  }
+}
+
+/** Shifts `["messages"][i]` in a decode message by the number of dropped elements. */
+const shiftPaths = (message: string, droppedMessages: number, droppedToolUses: number): string =>
+  message.replace(
+    /\["(messages|tool_uses)"\]\[(\d+)\]/g,
+    (_, key: string, index: string) =>
+      `["${key}"][${Number(index) + (key === "messages" ? droppedMessages : droppedToolUses)}]`
+  )
+
+const decodeSession = (path: string, value: unknown, droppedMessages = 0, droppedToolUses = 0): Session => {
+  const result = SessionJson.decodeValue(value)
+  if (Result.isFailure(result)) {
+    throw corrupt(path, shiftPaths(result.failure.message, droppedMessages, droppedToolUses))
+  }
+  return result.success
+}
+
+const keepLast = (value: unknown, key: string, window: number): number => {
+  if (value === null || typeof value !== "object") return 0
+  const items = (value as Record<string, unknown>)[key]
+  if (!Array.isArray(items) || items.length <= window) return 0
+  const dropped = items.length - Math.max(0, window)
+  ;(value as Record<string, unknown>)[key] = window <= 0 ? [] : items.slice(dropped)
+  return dropped
+}
+
+/** The last `window` elements of an array, as byte ranges, plus how many there were. */
+class Ring {
+  readonly starts: Array<number> = []
+  readonly ends: Array<number> = []
+  count = 0
+  private readonly window: number
+  constructor(window: number) {
+    this.window = window
+  }
+  push(start: number, end: number): void {
+    this.count++
+    if (this.window <= 0) return
+    if (this.starts.length === this.window) {
+      this.starts.shift()
+      this.ends.shift()
+    }
+    this.starts.push(start)
+    this.ends.push(end)
+  }
+  get dropped(): number {
+    return this.count - this.starts.length
+  }
+}
+
+interface ScanResult {
+  readonly roots: Map<string, readonly [number, number]>
+  readonly rings: Map<string, Ring>
+}
+
+/** Scans a whole file, recording root value ranges and the last `window` elements of the tracked arrays. */
+const scanFile = async (handle: FileHandle, window: number): Promise<ScanResult> => {
+  const roots = new Map<string, readonly [number, number]>()
+  const rings = new Map<string, Ring>()
+  const scanner = Structural.acquire()
+  try {
+    scanner.begin({
+      onRootValue: (key, start, end, tracked) => {
+        if (tracked) rings.set(key, rings.get(key) ?? new Ring(window))
+        else roots.set(key, [start, end])
+      },
+      onElement: (key, start, end) => {
+        let ring = rings.get(key)
+        if (ring === undefined) rings.set(key, ring = new Ring(window))
+        ring.push(start, end)
+      }
+    }, TRACKED)
+    await Structural.scanHandle(handle, scanner)
+  } finally {
+    Structural.release(scanner)
+  }
+  return { roots, rings }
+}
+
+const rootValues = async (path: string, handle: FileHandle, scan: ScanResult): Promise<Record<string, unknown>> => {
+  const value: Record<string, unknown> = {}
+  for (const [key, [start, end]] of scan.roots) {
+    value[key] = parseRange(path, await readBytes(handle, start, end), `"${key}"`)
+  }
+  return value
+}
+
+/**
+ * Loads a session keeping the last `window` messages and tool uses
+ * (`Infinity`: everything), as 4.5.7 `load_tail_from_path`.
+ */
+export const readTail = (path: string, window: number): Promise<TailLoad> =>
+  withFile(path, async (handle, size) => {
+    if (size <= WHOLE_FILE_LIMIT) {
+      const bytes = await readBytes(handle, 0, size)
+      const parsed = SessionJson.parseJson(bytes)
+      if (Result.isFailure(parsed)) throw corrupt(path, parsed.failure.message)
+      const droppedMessages = Number.isFinite(window) ? keepLast(parsed.success, "messages", window) : 0
+      const droppedToolUses = Number.isFinite(window) ? keepLast(parsed.success, "tool_uses", window) : 0
+      const session = decodeSession(path, parsed.success, droppedMessages, droppedToolUses)
+      return { session, dropped: droppedMessages + droppedToolUses, fileBytes: size }
+    }
+    const scan = await scanFile(handle, window)
+    const value = await rootValues(path, handle, scan)
+    let droppedMessages = 0
+    let droppedToolUses = 0
+    for (const [key, ring] of scan.rings) {
+      if (ring.starts.length === 0) {
+        value[key] = []
+      } else {
+        const bytes = await readBytes(handle, ring.starts[0]!, ring.ends[ring.ends.length - 1]!)
+        value[key] = parseRange(
+          path,
+          Buffer.concat([Buffer.from("["), bytes, Buffer.from("]")]),
+          `"${key}" (elements ${ring.dropped} to ${ring.count - 1})`
+        )
+      }
+      if (key === "messages") droppedMessages = ring.dropped
+      else droppedToolUses = ring.dropped
+    }
+    const session = decodeSession(path, value, droppedMessages, droppedToolUses)
+    return { session, dropped: droppedMessages + droppedToolUses, fileBytes: size }
+  })
+
+/**
+ * The summary of a session file (4.5.7 `list_sessions` row): the root values
+ * are type-checked with the `Session` schema, messages are counted and
+ * structurally checked, never materialised.
+ */
+export const readSummary = (path: string): Promise<SessionSummary> =>
+  withFile(path, async (handle) => {
+    const scan = await scanFile(handle, 0)
+    const value = await rootValues(path, handle, scan)
+    for (const key of scan.rings.keys()) value[key] = []
+    const session = decodeSession(path, value)
+    return {
+      id: session.id,
+      title: session.title,
+      createdAt: session.createdAt,
+      updatedAt: session.updatedAt,
+      messageCount: scan.rings.get("messages")?.count ?? 0,
+      agent: session.agent,
+      directory: session.metadata.directory
+    }
+  })
+
+/** Does the file contain `needle`? Streams it in chunks (4.5.7 `file_contains_finder`). */
+const containsBytes = async (handle: FileHandle, needle: Buffer): Promise<boolean> => {
+  if (needle.length === 0) return true
+  const chunk = Buffer.allocUnsafe(Structural.CHUNK_BYTES)
+  const overlap = needle.length - 1
+  let carried = 0
+  let position = 0
+  for (;;) {
+    const { bytesRead } = await handle.read(chunk, carried, chunk.length - carried, position)
+    if (bytesRead === 0) return false
+    position += bytesRead
+    const filled = carried + bytesRead
+    if (chunk.subarray(0, filled).indexOf(needle) !== -1) return true
+    carried = Math.min(overlap, filled)
+    chunk.copy(chunk, 0, filled - carried, filled)
+  }
+}
+
+/** How a candidate of a directory scan turned out. */
+export type HeaderMatch =
+  | { readonly _tag: "Match"; readonly header: SessionHeader }
+  | { readonly _tag: "NoMatch" }
+  | { readonly _tag: "NotASession"; readonly detail: string }
+
+/**
+ * Reads the header of `path` and tells whether it belongs to the workspace
+ * `ws` (already canonical): its `metadata.directory` equals `ws` path-wise, or
+ * after canonicalisation (`canonical`, usually cached by the caller).
+ *
+ * The header (`id`, `title`, `metadata`) is read from the first
+ * {@link HEADER_PREFIX_BYTES} bytes, where 4.5.7 writes it. When it is not
+ * there (the legacy layout puts `metadata` after the transcript) the file must
+ * contain `needle` (the JSON-escaped workspace, 4.5.7's byte prefilter) before
+ * it is scanned to the end for the header.
+ */
+export const matchHeader = (
+  path: string,
+  ws: string,
+  needle: Buffer,
+  canonical: (dir: string) => Promise<string>
+): Promise<HeaderMatch> =>
+  withFile(path, async (handle) => {
+    const ranges = new Map<string, readonly [number, number]>()
+    const scanner = Structural.acquire()
+    let complete: boolean
+    let fromBuffer: Buffer | undefined
+    try {
+      scanner.begin({
+        onRootValue: (key, start, end) => {
+          if (HEADER_KEYS.has(key)) ranges.set(key, [start, end])
+          return ranges.size === HEADER_KEYS.size
+        }
+      })
+      try {
+        complete = await Structural.scanHandle(handle, scanner, HEADER_PREFIX_BYTES)
+        if (complete) {
+          fromBuffer = Buffer.from(scanner.buffer.subarray(0, Math.min(scanner.offset, HEADER_PREFIX_BYTES)))
+        } else {
+          if (!(await containsBytes(handle, needle))) return { _tag: "NoMatch" } as const
+          await Structural.scanHandle(handle, scanner)
+        }
+      } catch (e) {
+        if (e instanceof Structural.JsonScanError) return { _tag: "NotASession", detail: `invalid JSON: ${e.message}` }
+        throw e
+      }
+    } finally {
+      Structural.release(scanner)
+    }
+    const value: Record<string, unknown> = {}
+    try {
+      for (const [key, [start, end]] of ranges) {
+        const bytes = fromBuffer !== undefined && end <= fromBuffer.length
+          ? fromBuffer.subarray(start, end)
+          : await readBytes(handle, start, end)
+        value[key] = parseRange(path, bytes, `"${key}"`)
+      }
+    } catch (e) {
+      if (e instanceof FileReadError && e.kind === "Corrupt") return { _tag: "NotASession", detail: e.detail }
+      throw e
+    }
+    const decoded = SessionJson.decodeHeaderValue(value)
+    if (Result.isFailure(decoded)) return { _tag: "NotASession", detail: decoded.failure.message }
+    const header = decoded.success
+    const directory = header.metadata.directory
+    if (directory === null) return { _tag: "NoMatch" }
+    if (componentsEqual(directory, ws) || (await canonical(directory)) === ws) return { _tag: "Match", header }
+    return { _tag: "NoMatch" }
+  })

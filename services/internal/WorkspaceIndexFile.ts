@@ -1,0 +1,50 @@
+/**
+ * The workspace index sidecar on disk (4.5.7 `workspace_index_io.rs`):
+ * `<sessions_dir>/.workspace_index.json`, a cache never trusted by readers.
+ *
+ * @internal
+ */
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import { Effect, Result, Schema } from "effect"
+import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as WorkspaceIndex from "../../schemas/WorkspaceIndex.ts"
+import { writeFileAtomic } from "./AtomicWrite.ts"
+
+const decode = Schema.decodeUnknownResult(WorkspaceIndex.WorkspaceIndex)
+
+/**
+ * The index entries (workspace -> session id). Any problem yields no entries:
+ * a missing file silently, a corrupt one with `problem` set (for a warning).
+ */
+export const load = async (
+  sessionsDir: string
+): Promise<{ readonly entries: Readonly<Record<string, string>>; readonly problem?: string }> => {
+  const path = NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)
+  let bytes: Buffer
+  try {
+    bytes = await NodeFs.promises.readFile(path)
+  } catch (e) {
+    const code = (e as { code?: string }).code
+    return code === "ENOENT" ? { entries: {} } : { entries: {}, problem: `${path}: ${(e as Error).message}` }
+  }
+  const parsed = SessionJson.parseJson(bytes)
+  if (Result.isFailure(parsed)) return { entries: {}, problem: `${path}: ${parsed.failure.message}` }
+  const decoded = decode(parsed.success)
+  if (Result.isFailure(decoded)) return { entries: {}, problem: `${path}: ${decoded.failure.message}` }
+  return { entries: decoded.success.entries }
+}
+
+/**
+ * Sets `workspace -> id` with a read-modify-write of the whole map, written
+ * atomically (`.workspace_index.json.tmp` then rename), 0600. Callers serialise
+ * calls within a process; across processes the last writer wins, as in 4.5.7.
+ */
+export const upsert = (sessionsDir: string, workspace: string, id: string): Effect.Effect<void, Error> =>
+  Effect.gen(function*() {
+    const current = yield* Effect.promise(() => load(sessionsDir))
+    if (current.entries[workspace] === id) return
+    const next = { entries: { ...current.entries, [workspace]: id } }
+    const target = NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)
+    yield* writeFileAtomic(target, new TextEncoder().encode(JSON.stringify(next)), { mode: 0o600 })
+  })
