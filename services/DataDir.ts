@@ -91,7 +91,7 @@ export const make = (path: string, source: Source = "explicit"): DataDir["Servic
 export const layer: Layer.Layer<DataDir, Config.ConfigError> = Layer.effect(
   DataDir,
   Effect.gen(function*() {
-    const env = yield* Config.option(Config.string("CODETETHER_DATA_DIR"))
+    const env = yield* Config.option(Config.String("CODETETHER_DATA_DIR"))
     return resolve({ env: Option.getOrUndefined(env), cwd: process.cwd() })
   })
 )

@@ -48,12 +48,13 @@ for (const [name, makeStore] of implementations) {
         const store = yield* makeStore
         expect(failure(yield* Effect.exit(store.load("no-such-id"))).reason).toBe("NotFound")
         for (const id of ["", ".", "..", "../escape", "a/b", "a\\b", "nul\u0000x", "bell\u0007", "x".repeat(201)]) {
-          for (const exit of [
+          const exits: Array<Exit.Exit<unknown, SessionStore.SessionStoreError>> = [
             yield* Effect.exit(store.load(id)),
             yield* Effect.exit(store.loadTail(id, 5)),
             yield* Effect.exit(store.delete(id)),
             yield* Effect.exit(store.save(Sessions.make({ id })))
-          ]) {
+          ]
+          for (const exit of exits) {
             const error = failure(exit)
             expect(error.reason).toBe("InvalidId")
             expect(error.message).toContain("Invalid session id")

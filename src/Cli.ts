@@ -1,0 +1,84 @@
+/**
+ * The `codetether` command line: the root command, its global flags and the
+ * layers every command runs with.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Layer, Logger, Option } from "effect"
+import { Command, Flag, GlobalFlag } from "effect/cli"
+import * as DataDir from "../services/DataDir.ts"
+import * as SessionStore from "../services/SessionStore.ts"
+import * as Sessions from "./commands/sessions.ts"
+import * as Version from "./version.ts"
+
+/**
+ * `--data-dir DIR`, accepted anywhere on the command line: overrides the data
+ * dir (default: `CODETETHER_DATA_DIR`, else `<git root or cwd>/.codetether-agent`).
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const DataDirFlag = GlobalFlag.Setting("data-dir")({
+  flag: Flag.String("data-dir").pipe(
+    Flag.withDescription("Data directory (default: $CODETETHER_DATA_DIR, else <git root or cwd>/.codetether-agent)"),
+    Flag.optional
+  )
+})
+
+const dataDirLayer = Layer.unwrap(Effect.gen(function*() {
+  const flag = yield* DataDirFlag
+  return Option.match(flag, { onNone: () => DataDir.layer, onSome: DataDir.layerPath })
+}))
+
+/**
+ * The services every command can use: the data dir and the session store.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = SessionStore.layerFileSystem.pipe(Layer.provideMerge(dataDirLayer))
+
+const render = (message: unknown): string =>
+  (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ")
+
+/**
+ * Log entries as single lines on stderr (`codetether: warning: ...`), so
+ * stdout stays clean for `--json` output.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLogger = Logger.layer([
+  Logger.make((options) => {
+    process.stderr.write(`codetether: ${options.logLevel.toLowerCase().replace("warn", "warning")}: ${render(options.message)}\n`)
+  })
+])
+
+/**
+ * The root command.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const root = Command.make("codetether").pipe(
+  Command.withDescription("Persistent AI coding-agent sessions, compatible with codetether-agent 4.5.7"),
+  Command.withSubcommands([Sessions.command]),
+  Command.provide(Layer.merge(layer, layerLogger)),
+  Command.withGlobalFlags([DataDirFlag])
+)
+
+/**
+ * The version printed by `--version`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const version: string = Version.version
+
+/**
+ * Runs the CLI on `argv` (without the node and script paths).
+ *
+ * @since 0.1.0
+ * @category running
+ */
+export const run = (argv: ReadonlyArray<string>) => Command.runWith(root, { version })(argv)

@@ -1,0 +1,44 @@
+/**
+ * Entry point of the `codetether` binary.
+ *
+ * Every failure becomes one readable line on stderr and exit code 1; usage
+ * errors are rendered by the CLI with the help text.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Effect } from "effect"
+import * as Cli from "./Cli.ts"
+
+const describe = (error: unknown): string => {
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" && error.message.length > 0) {
+    return error.message
+  }
+  return String(error)
+}
+
+const isCliError = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && "_tag" in error &&
+  ["ShowHelp", "MissingArgument", "MissingOption", "InvalidValue", "UnknownSubcommand", "UnrecognizedOption", "DuplicateOption", "UserError"].includes(String(error._tag))
+
+const program = Cli.run(process.argv.slice(2)).pipe(
+  Effect.catchCause((cause) =>
+    Effect.sync(() => {
+      if (Cause.hasInterruptsOnly(cause)) {
+        process.exitCode = 130
+        return
+      }
+      const failure = cause.reasons.find((r) => r._tag === "Fail")
+      if (failure !== undefined && failure._tag === "Fail") {
+        const error = failure.error as { readonly _tag?: string; readonly errors?: ReadonlyArray<unknown> }
+        if (error._tag === "ShowHelp" && (error.errors?.length ?? 0) === 0) return // --help
+        if (!isCliError(error)) process.stderr.write(`codetether: ${describe(error)}\n`)
+      } else {
+        const defect = cause.reasons.find((r) => r._tag === "Die")
+        process.stderr.write(`codetether: unexpected error: ${describe(defect?._tag === "Die" ? defect.defect : cause)}\n`)
+      }
+      process.exitCode = 1
+    })
+  ),
+  Effect.provide(NodeServices.layer)
+)
+
+NodeRuntime.runMain(program, { disableErrorReporting: true })

@@ -1,0 +1,93 @@
+/**
+ * `codetether sessions list | show | last | delete`: the persistence side of
+ * codetether-agent 4.5.7 from the command line.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option, Schema } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import type { TailLoad } from "../../schemas/Session.ts"
+import * as SessionJson from "../../schemas/SessionJson.ts"
+import { SessionSummary } from "../../schemas/SessionSummary.ts"
+import * as SessionStore from "../../services/SessionStore.ts"
+import * as Render from "../render/Sessions.ts"
+import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
+
+const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
+
+const printSession = (load: TailLoad, asJson: boolean) =>
+  asJson
+    ? writeStdout(SessionJson.encode(load.session)).pipe(
+      Effect.andThen(process.stdout.isTTY ? writeStdout("\n") : Effect.void)
+    )
+    : printLine(Render.transcript(load))
+
+const list = Command.make("list", {
+  all: Flag.Boolean("all").pipe(
+    Flag.withDescription("List every session in the data dir, not only those of the current directory"),
+    Flag.withDefault(false)
+  ),
+  json,
+  limit: Flag.Int("limit").pipe(
+    Flag.withSchema(Schema.Int.check(Schema.isGreaterThan(0))),
+    Flag.withDescription("Show at most N sessions (newest first)"),
+    Flag.optional
+  )
+}, Effect.fn("sessions.list")(function*({ all, json, limit }) {
+  const store = yield* SessionStore.SessionStore
+  const summaries = all ? yield* store.list : yield* store.listForDirectory(yield* currentDirectory)
+  const shown = Option.match(limit, { onNone: () => summaries, onSome: (n) => summaries.slice(0, n) })
+  yield* printLine(json ? JSON.stringify(encodeSummaries(shown)) : Render.table(shown, { withDirectory: all }))
+})).pipe(
+  Command.withDescription("List sessions, newest first (default: those of the current directory)"),
+  Command.withExamples([
+    { command: "codetether sessions list", description: "Sessions of this directory" },
+    { command: "codetether sessions list --all --json --limit 20", description: "The 20 newest sessions, as JSON" }
+  ])
+)
+
+const show = Command.make("show", {
+  id: Argument.String("id").pipe(Argument.withDescription("Session id")),
+  tail,
+  json
+}, Effect.fn("sessions.show")(function*({ id, tail, json }) {
+  const store = yield* SessionStore.SessionStore
+  const load = yield* Option.match(tail, {
+    onNone: () => Effect.map(store.load(id), (session) => ({ session, dropped: 0, fileBytes: 0 })),
+    onSome: (window) => store.loadTail(id, window)
+  })
+  yield* printSession(load, json)
+})).pipe(
+  Command.withDescription("Print a session: a readable transcript, or with --json its exact on-disk encoding")
+)
+
+const last = Command.make("last", { tail, json }, Effect.fn("sessions.last")(function*({ tail, json }) {
+  const store = yield* SessionStore.SessionStore
+  const load = yield* store.lastForDirectory(yield* currentDirectory, { window: Option.getOrUndefined(tail) })
+  yield* printSession(load, json)
+})).pipe(
+  Command.withDescription("Print the session a resume would pick for the current directory")
+)
+
+const delete_ = Command.make("delete", {
+  id: Argument.String("id").pipe(Argument.withDescription("Session id"))
+}, Effect.fn("sessions.delete")(function*({ id }) {
+  const store = yield* SessionStore.SessionStore
+  // A corrupt file can still be deleted; only a missing one is an error for the user.
+  yield* store.loadTail(id, 0).pipe(
+    Effect.catchIf((e) => e.reason === "Corrupt", () => Effect.void)
+  )
+  yield* store.delete(id)
+  yield* printLine(`Deleted session ${id}`)
+})).pipe(Command.withDescription("Delete a session file"))
+
+/**
+ * The `sessions` command group.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("sessions").pipe(
+  Command.withDescription("List, show, resume-preview and delete saved sessions"),
+  Command.withSubcommands([list, show, last, delete_])
+)

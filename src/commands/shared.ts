@@ -1,0 +1,57 @@
+/**
+ * Flags and helpers shared by the CLI commands.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import { Flag } from "effect/cli"
+
+/**
+ * `--json`: print machine-readable output.
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const json = Flag.Boolean("json").pipe(
+  Flag.withDescription("Print machine-readable JSON instead of human output"),
+  Flag.withDefault(false)
+)
+
+/**
+ * `--tail N`: keep only the last N messages and tool uses.
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const tail = Flag.Int("tail").pipe(
+  Flag.withSchema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  Flag.withDescription("Load only the last N messages and tool uses (for huge sessions)"),
+  Flag.optional
+)
+
+/**
+ * Writes text or bytes to stdout and waits until the stream accepted them.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const writeStdout = (data: string | Uint8Array): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    process.stdout.write(data, () => resume(Effect.void))
+  })
+
+/**
+ * Writes `text` and a newline to stdout.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const printLine = (text: string): Effect.Effect<void> => writeStdout(`${text}\n`)
+
+/**
+ * The directory a command runs in (the process's current directory).
+ *
+ * @since 0.1.0
+ * @category context
+ */
+export const currentDirectory: Effect.Effect<string> = Effect.sync(() => process.cwd())

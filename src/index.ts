@@ -1,0 +1,41 @@
+/**
+ * codetether: persistent AI coding-agent sessions on Effect, compatible with
+ * codetether-agent 4.5.7 session files.
+ *
+ * Every module is exported as a namespace:
+ * `import { SessionStore, DataDir } from "codetether"`, then
+ * `SessionStore.SessionStore`, `SessionStore.layerFileSystem`, ...
+ *
+ * @since 0.1.0
+ */
+
+/** @since 0.1.0 */
+export * as DataDir from "../services/DataDir.ts"
+/** @since 0.1.0 */
+export * as Message from "../schemas/Message.ts"
+/** @since 0.1.0 */
+export * as Provenance from "../schemas/Provenance.ts"
+/** @since 0.1.0 */
+export * as RlmConfig from "../schemas/RlmConfig.ts"
+/** @since 0.1.0 */
+export * as RustJson from "../schemas/RustJson.ts"
+/** @since 0.1.0 */
+export * as Session from "../schemas/Session.ts"
+/** @since 0.1.0 */
+export * as SessionJson from "../schemas/SessionJson.ts"
+/** @since 0.1.0 */
+export * as SessionMetadata from "../schemas/SessionMetadata.ts"
+/** @since 0.1.0 */
+export * as SessionStore from "../services/SessionStore.ts"
+/** @since 0.1.0 */
+export * as SessionSummary from "../schemas/SessionSummary.ts"
+/** @since 0.1.0 */
+export * as Timestamp from "../schemas/Timestamp.ts"
+/** @since 0.1.0 */
+export * as Tool from "../schemas/Tool.ts"
+/** @since 0.1.0 */
+export * as ToolUse from "../schemas/ToolUse.ts"
+/** @since 0.1.0 */
+export * as Usage from "../schemas/Usage.ts"
+/** @since 0.1.0 */
+export * as WorkspaceIndex from "../schemas/WorkspaceIndex.ts"

@@ -1,0 +1,109 @@
+/**
+ * Human-readable rendering of sessions and session lists for the terminal.
+ *
+ * @since 0.1.0
+ */
+import type { ContentPart, Message } from "../../schemas/Message.ts"
+import type { Session, TailLoad } from "../../schemas/Session.ts"
+import type { SessionSummary } from "../../schemas/SessionSummary.ts"
+import * as Style from "./Style.ts"
+
+const MAX_TOOL_LINES = 40
+
+/**
+ * A timestamp as `YYYY-MM-DD HH:MM:SS` (UTC), for tables.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const shortTime = (timestamp: string): string => `${timestamp.slice(0, 10)} ${timestamp.slice(11, 19)}`
+
+const truncate = (text: string, width: number): string => {
+  const chars = Array.from(text.replaceAll(/\s+/g, " "))
+  return chars.length <= width ? chars.join("") : `${chars.slice(0, width - 1).join("")}…`
+}
+
+/**
+ * A table of summaries: id, last update, message count, title (and the
+ * directory when `withDirectory`).
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const table = (summaries: ReadonlyArray<SessionSummary>, options: { readonly withDirectory: boolean }): string => {
+  if (summaries.length === 0) return Style.dim("No sessions.")
+  const header = ["ID", "UPDATED (UTC)", "MSGS", "TITLE", ...(options.withDirectory ? ["DIRECTORY"] : [])]
+  const rows = summaries.map((s) => [
+    s.id,
+    shortTime(s.updatedAt),
+    String(s.messageCount),
+    truncate(s.title ?? "(untitled)", 50),
+    ...(options.withDirectory ? [s.directory ?? "-"] : [])
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => Array.from(r[i]!).length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i]! - Array.from(c).length))).join("  ")
+  return [Style.bold(line(header)), ...rows.map(line)].join("\n")
+}
+
+const limitLines = (text: string, max: number): string => {
+  const lines = text.split("\n")
+  return lines.length <= max
+    ? text
+    : `${lines.slice(0, max).join("\n")}\n${Style.dim(`… ${lines.length - max} more lines (use --json for everything)`)}`
+}
+
+const indent = (text: string, prefix = "  "): string => text.split("\n").map((l) => prefix + l).join("\n")
+
+const part = (p: ContentPart): string => {
+  switch (p.type) {
+    case "text":
+      return indent(p.text)
+    case "thinking":
+      return indent(Style.dim(p.text), `  ${Style.dim("│")} `)
+    case "image":
+      return indent(Style.dim(`[image ${p.mimeType ?? "unknown type"}, ${p.url.length} chars]`))
+    case "file":
+      return indent(Style.dim(`[file ${p.path}${p.mimeType === null ? "" : ` (${p.mimeType})`}]`))
+    case "tool_call":
+      return indent(`${Style.yellow("→")} ${Style.bold(p.name)} ${Style.dim(p.arguments)}`)
+    case "tool_result":
+      return indent(limitLines(p.content, MAX_TOOL_LINES), `  ${Style.dim("│")} `)
+  }
+}
+
+const roleLabel = (message: Message): string => {
+  switch (message.role) {
+    case "user":
+      return Style.green(Style.bold("user"))
+    case "assistant":
+      return Style.cyan(Style.bold("assistant"))
+    case "tool":
+      return Style.yellow("tool result")
+    case "system":
+      return Style.magenta("system")
+  }
+}
+
+/**
+ * A transcript: a header (title, id, directory, model, times, usage) and every
+ * message with its parts; long tool results are cut to 40 lines with a note.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const transcript = (load: TailLoad): string => {
+  const s: Session = load.session
+  const lines: Array<string> = [
+    Style.bold(s.title ?? "(untitled)"),
+    Style.dim(`id ${s.id}  agent ${s.agent}${s.metadata.model === null ? "" : `  model ${s.metadata.model}`}`),
+    Style.dim(`directory ${s.metadata.directory ?? "-"}`),
+    Style.dim(`created ${shortTime(s.createdAt)}  updated ${shortTime(s.updatedAt)} UTC  tokens ${s.usage.promptTokens} prompt / ${s.usage.completionTokens} completion`)
+  ]
+  if (load.dropped > 0) lines.push(Style.dim(`… ${load.dropped} earlier messages and tool uses not shown`))
+  for (const message of s.messages) {
+    lines.push("", roleLabel(message))
+    for (const p of message.content) lines.push(part(p))
+  }
+  return lines.join("\n")
+}

@@ -1,0 +1,46 @@
+/**
+ * The embedding example of the README runs as written (with "codetether"
+ * resolved to this repository's sources).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import * as NodeChild from "node:child_process"
+import * as NodeFs from "node:fs"
+import * as NodePath from "node:path"
+import { Effect } from "effect"
+import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as Sessions from "../utils/Sessions.ts"
+import * as TempDir from "../utils/TempDir.ts"
+
+const repo = NodePath.resolve(import.meta.dirname, "../..")
+
+describe("package", () => {
+  it("src/version.ts matches package.json", async () => {
+    const { version } = await import("../../src/version.ts")
+    expect(version).toBe(JSON.parse(NodeFs.readFileSync(NodePath.join(repo, "package.json"), "utf8")).version)
+  })
+})
+
+describe("examples", () => {
+  it.live("examples/resume.ts is the README's embedding example and resumes the last session", () =>
+    Effect.gen(function*() {
+      const source = NodeFs.readFileSync(NodePath.join(repo, "examples/resume.ts"), "utf8")
+      expect(NodeFs.readFileSync(NodePath.join(repo, "README.md"), "utf8")).toContain(source.trim())
+      const dir = yield* TempDir.make("codetether-example-")
+      // inside the repository, so that "effect" resolves from its node_modules
+      const scratch = NodePath.join(repo, "test/.tmp")
+      NodeFs.mkdirSync(scratch, { recursive: true })
+      const script = NodePath.join(scratch, `resume-${process.pid}.ts`)
+      NodeFs.writeFileSync(script, source.replace("from \"codetether\"", `from ${JSON.stringify(NodePath.join(repo, "src/index.ts"))}`))
+      const data = NodePath.join(dir, "data")
+      NodeFs.mkdirSync(NodePath.join(data, "sessions"), { recursive: true })
+      const session = Sessions.make({ directory: dir, title: "the example", messages: 25 })
+      NodeFs.writeFileSync(NodePath.join(data, "sessions", `${session.id}.json`), SessionJson.encode(session))
+      const out = NodeChild.execFileSync(process.execPath, [script], {
+        cwd: dir,
+        env: { ...process.env, CODETETHER_DATA_DIR: data },
+        encoding: "utf8"
+      })
+      NodeFs.rmSync(script)
+      expect(out.trim()).toBe("the example: 20 messages shown, 5 older")
+    }))
+})
