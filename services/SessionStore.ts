@@ -235,9 +235,14 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
       Effect.catch((e) => Effect.logWarning(`workspace index update failed (the session is saved): ${e.message}`))
     )
 
+  // Directory listing, stats, index and header-prefix reads are synchronous:
+  // each is a small syscall answered from the kernel's caches, and a scan does
+  // thousands of them, where a thread-pool round trip each costs ~10x more
+  // (4.5.7 runs the whole scan on one blocking thread for the same reason).
+  // Whole-session reads and writes stay asynchronous.
   const listCandidates = Effect.fnUntraced(function*() {
-    const names = yield* Effect.tryPromise({
-      try: () => NodeFs.promises.readdir(sessionsDir),
+    const names = yield* Effect.try({
+      try: () => NodeFs.readdirSync(sessionsDir),
       catch: (e) => e as NodeJS.ErrnoException
     }).pipe(
       Effect.catch((e) =>
@@ -277,10 +282,7 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
       )
     )
     const directory = session.metadata.directory
-    if (directory !== null) {
-      const workspace = yield* Effect.promise(() => canonicalize(directory))
-      yield* upsertIndex(workspace, id)
-    }
+    if (directory !== null) yield* upsertIndex(canonicalize(directory), id)
   })
 
   const load = Effect.fn("SessionStore.load")(function*(id: string) {
@@ -326,15 +328,10 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
   }, Effect.withSpan("SessionStore.list"))
 
   const listForDirectory = Effect.fn("SessionStore.listForDirectory")(function*(directory: string) {
-    const workspace = yield* Effect.promise(() => canonicalize(directory))
+    const workspace = canonicalize(directory)
     const all = yield* list()
     const canonical = cachedCanonicalize()
-    const matches: Array<SessionSummary> = []
-    for (const summary of all) {
-      if (summary.directory === null) continue
-      if (componentsEqual(yield* Effect.promise(() => canonical(summary.directory!)), workspace)) matches.push(summary)
-    }
-    return matches
+    return all.filter((s) => s.directory !== null && componentsEqual(canonical(s.directory), workspace))
   })
 
   const lastForDirectory = Effect.fn("SessionStore.lastForDirectory")(function*(
@@ -342,31 +339,28 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     options?: LastOptions
   ) {
     const window = yield* checkWindow(options?.window ?? Number.POSITIVE_INFINITY)
-    const workspace = yield* Effect.promise(() => canonicalize(directory))
+    const workspace = canonicalize(directory)
     const canonical = cachedCanonicalize()
 
     // Fast path: the workspace index, confirmed against the file (4.5.7 scan_with_index).
-    const index = yield* Effect.promise(() => WorkspaceIndexFile.load(sessionsDir))
+    const index = WorkspaceIndexFile.load(sessionsDir)
     if (index.problem !== undefined) yield* Effect.logWarning(`ignoring the workspace index: ${index.problem}`)
     const indexed = index.entries[workspace]
     if (indexed !== undefined && idProblem(indexed) === undefined) {
       const hit = yield* Effect.result(readTail(indexed, pathOf(indexed), window))
       if (Result.isSuccess(hit)) {
         const dir = hit.success.session.metadata.directory
-        if (dir !== null && componentsEqual(yield* Effect.promise(() => canonical(dir)), workspace)) return hit.success
+        if (dir !== null && componentsEqual(canonical(dir), workspace)) return hit.success
       }
     }
 
     // Slow path: newest modification time first, header-confirmed (4.5.7 scan_sync).
     const paths = yield* listCandidates()
     if (paths.length === 0) return yield* noSessions()
-    const stamped = yield* Effect.forEach(paths, (path) =>
-      Effect.promise(() =>
-        NodeFs.promises.stat(path, { bigint: true }).then((s) => ({ path, mtime: s.mtimeNs }), () => ({
-          path,
-          mtime: 0n
-        }))
-      ), { concurrency: 8 })
+    const stamped = paths.map((path) => ({
+      path,
+      mtime: NodeFs.statSync(path, { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? 0n
+    }))
     stamped.sort((a, b) => (a.mtime === b.mtime ? 0 : a.mtime > b.mtime ? -1 : 1))
     const needle = Buffer.from(escapeStringContent(workspace))
     for (const { path } of stamped) {
@@ -409,8 +403,8 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
 
 /** `canonicalize` with a per-call cache: sessions of one directory share the realpath call. */
 const cachedCanonicalize = () => {
-  const cache = new Map<string, Promise<string>>()
-  return (path: string): Promise<string> => {
+  const cache = new Map<string, string>()
+  return (path: string): string => {
     let result = cache.get(path)
     if (result === undefined) cache.set(path, result = canonicalize(path))
     return result

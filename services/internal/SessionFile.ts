@@ -275,67 +275,127 @@ export type HeaderMatch =
   | { readonly _tag: "NoMatch" }
   | { readonly _tag: "NotASession"; readonly detail: string }
 
+type RawHeader =
+  | { readonly _tag: "Values"; readonly values: Record<string, unknown> }
+  | { readonly _tag: "Incomplete" }
+  | { readonly _tag: "NotASession"; readonly detail: string }
+
+const headerEvents = (ranges: Map<string, readonly [number, number]>): Structural.ScanEvents => ({
+  onRootValue: (key, start, end) => {
+    if (HEADER_KEYS.has(key)) ranges.set(key, [start, end])
+    return ranges.size === HEADER_KEYS.size
+  }
+})
+
+const headerValues = (
+  path: string,
+  ranges: Map<string, readonly [number, number]>,
+  bytesOf: (key: string, start: number, end: number) => Uint8Array
+): RawHeader => {
+  const values: Record<string, unknown> = {}
+  try {
+    for (const [key, [start, end]] of ranges) values[key] = parseRange(path, bytesOf(key, start, end), `"${key}"`)
+  } catch (e) {
+    if (e instanceof FileReadError && e.kind === "Corrupt") return { _tag: "NotASession", detail: e.detail }
+    throw e
+  }
+  return { _tag: "Values", values }
+}
+
+/**
+ * The header values from the first {@link HEADER_PREFIX_BYTES} bytes, read
+ * synchronously (one small read: cheaper than thread-pool round trips when a
+ * scan looks at thousands of files). `Incomplete` when the header is not
+ * within the prefix (legacy layout).
+ */
+const readHeaderPrefix = (path: string): RawHeader => {
+  let fd: number
+  try {
+    fd = NodeFs.openSync(path, "r")
+  } catch (e) {
+    throw ioError(path, e)
+  }
+  const scanner = Structural.acquire()
+  try {
+    if (!NodeFs.fstatSync(fd).isFile()) throw corrupt(path, "is not a regular file")
+    let n = 0
+    while (n < HEADER_PREFIX_BYTES) {
+      const read = NodeFs.readSync(fd, scanner.buffer, n, HEADER_PREFIX_BYTES - n, n)
+      if (read === 0) break
+      n += read
+    }
+    const ranges = new Map<string, readonly [number, number]>()
+    scanner.begin(headerEvents(ranges))
+    try {
+      scanner.process(n)
+      if (!scanner.stopped) {
+        if (n < HEADER_PREFIX_BYTES) scanner.finish()
+        else return { _tag: "Incomplete" }
+      }
+    } catch (e) {
+      if (e instanceof Structural.JsonScanError) return { _tag: "NotASession", detail: `invalid JSON: ${e.message}` }
+      throw e
+    }
+    const buffer = scanner.buffer
+    return headerValues(path, ranges, (_, start, end) => buffer.subarray(start, end))
+  } catch (e) {
+    throw ioError(path, e)
+  } finally {
+    Structural.release(scanner)
+    NodeFs.closeSync(fd)
+  }
+}
+
+/** The header of a legacy-layout file, when the file contains `needle` (4.5.7's byte prefilter). */
+const readHeaderLegacy = (path: string, needle: Buffer): Promise<RawHeader | undefined> =>
+  withFile(path, async (handle) => {
+    if (!(await containsBytes(handle, needle))) return undefined
+    const ranges = new Map<string, readonly [number, number]>()
+    const scanner = Structural.acquire()
+    try {
+      scanner.begin(headerEvents(ranges))
+      await Structural.scanHandle(handle, scanner)
+    } catch (e) {
+      if (e instanceof Structural.JsonScanError) return { _tag: "NotASession", detail: `invalid JSON: ${e.message}` }
+      throw e
+    } finally {
+      Structural.release(scanner)
+    }
+    const bytes = new Map<string, Uint8Array>()
+    for (const [key, [start, end]] of ranges) bytes.set(key, await readBytes(handle, start, end))
+    return headerValues(path, ranges, (key) => bytes.get(key)!)
+  })
+
 /**
  * Reads the header of `path` and tells whether it belongs to the workspace
  * `ws` (already canonical): its `metadata.directory` equals `ws` path-wise, or
  * after canonicalisation (`canonical`, usually cached by the caller).
  *
  * The header (`id`, `title`, `metadata`) is read from the first
- * {@link HEADER_PREFIX_BYTES} bytes, where 4.5.7 writes it. When it is not
- * there (the legacy layout puts `metadata` after the transcript) the file must
- * contain `needle` (the JSON-escaped workspace, 4.5.7's byte prefilter) before
- * it is scanned to the end for the header.
+ * {@link HEADER_PREFIX_BYTES} bytes, where 4.5.7 writes it, so no false
+ * negative is possible for such files. When it is not there (the legacy
+ * layout puts `metadata` after the transcript) the file must contain `needle`
+ * (the JSON-escaped workspace, 4.5.7's byte prefilter) before it is scanned to
+ * the end for the header.
  */
-export const matchHeader = (
+export const matchHeader = async (
   path: string,
   ws: string,
   needle: Buffer,
-  canonical: (dir: string) => Promise<string>
-): Promise<HeaderMatch> =>
-  withFile(path, async (handle) => {
-    const ranges = new Map<string, readonly [number, number]>()
-    const scanner = Structural.acquire()
-    let complete: boolean
-    let fromBuffer: Buffer | undefined
-    try {
-      scanner.begin({
-        onRootValue: (key, start, end) => {
-          if (HEADER_KEYS.has(key)) ranges.set(key, [start, end])
-          return ranges.size === HEADER_KEYS.size
-        }
-      })
-      try {
-        complete = await Structural.scanHandle(handle, scanner, HEADER_PREFIX_BYTES)
-        if (complete) {
-          fromBuffer = Buffer.from(scanner.buffer.subarray(0, Math.min(scanner.offset, HEADER_PREFIX_BYTES)))
-        } else {
-          if (!(await containsBytes(handle, needle))) return { _tag: "NoMatch" } as const
-          await Structural.scanHandle(handle, scanner)
-        }
-      } catch (e) {
-        if (e instanceof Structural.JsonScanError) return { _tag: "NotASession", detail: `invalid JSON: ${e.message}` }
-        throw e
-      }
-    } finally {
-      Structural.release(scanner)
-    }
-    const value: Record<string, unknown> = {}
-    try {
-      for (const [key, [start, end]] of ranges) {
-        const bytes = fromBuffer !== undefined && end <= fromBuffer.length
-          ? fromBuffer.subarray(start, end)
-          : await readBytes(handle, start, end)
-        value[key] = parseRange(path, bytes, `"${key}"`)
-      }
-    } catch (e) {
-      if (e instanceof FileReadError && e.kind === "Corrupt") return { _tag: "NotASession", detail: e.detail }
-      throw e
-    }
-    const decoded = SessionJson.decodeHeaderValue(value)
-    if (Result.isFailure(decoded)) return { _tag: "NotASession", detail: decoded.failure.message }
-    const header = decoded.success
-    const directory = header.metadata.directory
-    if (directory === null) return { _tag: "NoMatch" }
-    if (componentsEqual(directory, ws) || (await canonical(directory)) === ws) return { _tag: "Match", header }
-    return { _tag: "NoMatch" }
-  })
+  canonical: (dir: string) => string
+): Promise<HeaderMatch> => {
+  let raw = readHeaderPrefix(path)
+  if (raw._tag === "Incomplete") {
+    const legacy = await readHeaderLegacy(path, needle)
+    if (legacy === undefined) return { _tag: "NoMatch" }
+    raw = legacy
+  }
+  if (raw._tag !== "Values") return { _tag: "NotASession", detail: raw._tag === "NotASession" ? raw.detail : "" }
+  const decoded = SessionJson.decodeHeaderValue(raw.values)
+  if (Result.isFailure(decoded)) return { _tag: "NotASession", detail: decoded.failure.message }
+  const header = decoded.success
+  const directory = header.metadata.directory
+  if (directory === null) return { _tag: "NoMatch" }
+  if (componentsEqual(directory, ws) || canonical(directory) === ws) return { _tag: "Match", header }
+  return { _tag: "NoMatch" }
+}

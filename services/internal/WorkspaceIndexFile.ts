@@ -9,21 +9,21 @@ import * as NodePath from "node:path"
 import { Effect, Result, Schema } from "effect"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as WorkspaceIndex from "../../schemas/WorkspaceIndex.ts"
-import { writeFileAtomic } from "./AtomicWrite.ts"
 
 const decode = Schema.decodeUnknownResult(WorkspaceIndex.WorkspaceIndex)
 
 /**
  * The index entries (workspace -> session id). Any problem yields no entries:
  * a missing file silently, a corrupt one with `problem` set (for a warning).
+ * Synchronous: the file is small (one entry per workspace).
  */
-export const load = async (
+export const load = (
   sessionsDir: string
-): Promise<{ readonly entries: Readonly<Record<string, string>>; readonly problem?: string }> => {
+): { readonly entries: Readonly<Record<string, string>>; readonly problem?: string } => {
   const path = NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)
   let bytes: Buffer
   try {
-    bytes = await NodeFs.promises.readFile(path)
+    bytes = NodeFs.readFileSync(path)
   } catch (e) {
     const code = (e as { code?: string }).code
     return code === "ENOENT" ? { entries: {} } : { entries: {}, problem: `${path}: ${(e as Error).message}` }
@@ -37,14 +37,26 @@ export const load = async (
 
 /**
  * Sets `workspace -> id` with a read-modify-write of the whole map, written
- * atomically (`.workspace_index.json.tmp` then rename), 0600. Callers serialise
- * calls within a process; across processes the last writer wins, as in 4.5.7.
+ * atomically (`.workspace_index.json.tmp` then rename), 0600, without fsync
+ * (it is a cache). Synchronous: a few small syscalls. Callers serialise calls
+ * within a process; across processes the last writer wins, as in 4.5.7.
  */
 export const upsert = (sessionsDir: string, workspace: string, id: string): Effect.Effect<void, Error> =>
-  Effect.gen(function*() {
-    const current = yield* Effect.promise(() => load(sessionsDir))
-    if (current.entries[workspace] === id) return
-    const next = { entries: { ...current.entries, [workspace]: id } }
-    const target = NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)
-    yield* writeFileAtomic(target, new TextEncoder().encode(JSON.stringify(next)), { mode: 0o600 })
+  Effect.try({
+    try: () => {
+      const current = load(sessionsDir)
+      if (current.entries[workspace] === id) return
+      const next = { entries: { ...current.entries, [workspace]: id } }
+      const target = NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)
+      const tmp = `${target}.tmp`
+      try {
+        NodeFs.writeFileSync(tmp, JSON.stringify(next), { mode: 0o600 })
+        NodeFs.chmodSync(tmp, 0o600)
+        NodeFs.renameSync(tmp, target)
+      } catch (e) {
+        NodeFs.rmSync(tmp, { force: true, recursive: false })
+        throw e
+      }
+    },
+    catch: (e) => new Error(`cannot update ${NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)}: ${(e as Error).message}`)
   })
