@@ -1,0 +1,36 @@
+/**
+ * `npm run bench`: every benchmark of the project, printed as ratios against
+ * baselines measured in the same run.
+ *
+ * Options: `--quick` (small corpora, for a smoke run; the figures in the
+ * issues' notes come from full runs), `--only store|cli|run|codex`.
+ * Corpora are generated under $TMPDIR/codetether-bench-<pid> and removed.
+ */
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { print, type Row } from "./harness.ts"
+import { benchStore } from "./store.ts"
+
+const args = process.argv.slice(2)
+const quick = args.includes("--quick")
+const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined
+
+const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<ReadonlyArray<Row>>]> = [
+  ["store", "Session store (issue 2)", (work) => benchStore(work, quick)]
+]
+
+const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))
+console.log(`# codetether benchmarks${quick ? " (quick)" : ""}`)
+console.log(`node ${process.version}, ${NodeOs.cpus().length} cores, ${NodeOs.cpus()[0]?.model ?? "unknown cpu"}`)
+try {
+  for (const [key, title, suite] of suites) {
+    if (only !== undefined && only !== key) continue
+    const dir = NodePath.join(work, key)
+    NodeFs.mkdirSync(dir)
+    print(title, await suite(dir))
+    NodeFs.rmSync(dir, { recursive: true, force: true })
+  }
+} finally {
+  NodeFs.rmSync(work, { recursive: true, force: true })
+}
