@@ -1,0 +1,417 @@
+/**
+ * What every provider SDK seam shares: the {@link Provider} shape, the tagged
+ * {@link ProviderError}, the {@link RetryPolicy}, error classification of SDK
+ * failures and {@link streamWithRetry}, which turns "open an HTTP stream with
+ * this `AbortSignal`" into an Effect `Stream` that aborts the request when it
+ * is interrupted and retries transient failures before any output.
+ *
+ * `services/ProviderRegistry.ts` re-exports the public parts.
+ *
+ * @since 0.1.0
+ */
+import { Context, Duration, Effect, Schedule, Schema, Stream } from "effect"
+import type * as Redacted from "effect/Redacted"
+import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
+
+/**
+ * Why a provider call or selection failed:
+ * - `NoProviders`: no provider is registered (4.5.7's text);
+ * - `Unavailable`: the selected provider is not registered, or its SDK could
+ *   not be loaded;
+ * - `Config`: the provider configuration is invalid (`providers.json`);
+ * - `Authentication`: HTTP 401/403 (never retried);
+ * - `BadRequest`: HTTP 400, 413, 422 and other 4xx (never retried);
+ * - `NotFound`: HTTP 404, usually an unknown model (never retried);
+ * - `RateLimited`: HTTP 429 (retried);
+ * - `Server`: HTTP 5xx, 408, 409 or an overloaded/server error event before
+ *   any output (retried);
+ * - `Connection`: the request could not be sent or the connection failed
+ *   before a response (retried);
+ * - `Stream`: the response stream broke, carried an error event, or ended
+ *   without a finish (retried only when nothing was emitted yet).
+ *
+ * `message` is one readable line starting with the provider name, e.g.
+ * `openai: 401 Incorrect API key provided`; it never contains the API key.
+ * `retryAfterMs` is the server's `retry-after` / `retry-after-ms` hint in
+ * milliseconds, when it sent one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ProviderError extends Schema.TaggedError<ProviderError>()("ProviderError", {
+  reason: Schema.Literals([
+    "NoProviders",
+    "Unavailable",
+    "Config",
+    "Authentication",
+    "BadRequest",
+    "NotFound",
+    "RateLimited",
+    "Server",
+    "Connection",
+    "Stream"
+  ]),
+  message: Schema.String,
+  provider: Schema.optional(Schema.String),
+  status: Schema.optional(Schema.Number),
+  retryAfterMs: Schema.optional(Schema.Number),
+  path: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * The reasons {@link streamWithRetry} retries (while nothing was emitted).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRetryable = (error: ProviderError): boolean =>
+  error.reason === "RateLimited" || error.reason === "Server" || error.reason === "Connection" ||
+  error.reason === "Stream"
+
+/**
+ * Which SDK and wire protocol a provider speaks: OpenAI Chat Completions
+ * (`openai`, also every OpenAI-compatible provider) or Anthropic Messages
+ * (`anthropic`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Kind = "openai" | "anthropic"
+
+/**
+ * Where a provider's registration came from: `builtin` (`openai`,
+ * `anthropic`), `preset` (an OpenAI-compatible preset), `custom`
+ * (`providers.json`) or `embedded` (given in code, e.g. a scripted provider).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Source = "builtin" | "preset" | "custom" | "embedded"
+
+/**
+ * A registered provider (4.5.7 `Provider`, streaming only).
+ *
+ * `stream(request)` calls the model and emits {@link StreamEvent}s ending with
+ * one `Finish`; it fails with a {@link ProviderError}. Interrupting the stream
+ * aborts the HTTP request. Transient failures are retried per
+ * {@link RetryPolicy} before any event is emitted, never after.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Provider {
+  /** Registry key, e.g. `"openai"`, `"openrouter"`, `"my-local"`. */
+  readonly name: string
+  /** Which SDK / wire protocol. */
+  readonly kind: Kind
+  /** The API base URL requests go to. */
+  readonly baseUrl: string
+  /** Model used when the selector names this provider but no model. */
+  readonly defaultModel: string
+  /** The environment variable the API key came from (a name, never the key). */
+  readonly keyVariable?: string | undefined
+  /** Where the registration came from. */
+  readonly source?: Source | undefined
+  /** Streams one completion. */
+  readonly stream: (request: CompletionRequest) => Stream.Stream<StreamEvent, ProviderError>
+}
+
+/**
+ * What an SDK seam needs to build a provider: its name, base URL, default
+ * model, the API key (absent for keyless local servers; a keyless client
+ * sends no `Authorization` header) and, for display, the key's variable.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProviderConfig {
+  readonly name: string
+  readonly baseUrl: string
+  readonly defaultModel: string
+  readonly apiKey: Redacted.Redacted<string> | undefined
+  readonly keyVariable?: string | undefined
+  readonly source?: Source | undefined
+}
+
+/**
+ * Retry settings of provider calls: at most `maxAttempts` attempts in total;
+ * the n-th retry waits `baseDelayMs * 2^(n-1)` (jittered ±20%, capped at
+ * `maxDelayMs`) unless the server sent `retry-after` / `retry-after-ms`, which
+ * is honoured as given; a hint longer than `maxDelayMs` is not waited for: the
+ * error is returned at once. All durations in milliseconds.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RetryPolicy {
+  readonly maxAttempts: number
+  readonly baseDelayMs: number
+  readonly maxDelayMs: number
+}
+
+/**
+ * The retry policy in effect (default: 4 attempts, 500 ms base, 30 s cap).
+ * Provide another value to change it, e.g. a 1 ms base delay in tests:
+ * `Effect.provideService(RetryPolicy, { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5_000 })`.
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export const RetryPolicy = Context.Reference<RetryPolicy>("codetether/ProviderRetryPolicy", {
+  defaultValue: () => ({ maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000 })
+})
+
+/**
+ * Parses the server's retry hint into milliseconds: `retry-after-ms`
+ * (milliseconds) first, else `retry-after` as seconds (may be fractional) or
+ * an HTTP date (relative to `now`, epoch ms). `undefined` when absent or
+ * unparsable; never negative.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseRetryAfter = (
+  get: (name: string) => string | null | undefined,
+  now: number
+): number | undefined => {
+  const ms = get("retry-after-ms")?.trim()
+  if (ms !== undefined && ms !== "" && Number.isFinite(Number(ms))) return Math.max(0, Number(ms))
+  const value = get("retry-after")?.trim()
+  if (value === undefined || value === "") return undefined
+  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000
+  if (!/[a-z]/i.test(value)) return undefined
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/**
+ * Replaces every occurrence of the secret (and of `Bearer <secret>`) in a
+ * text with `[redacted]`.
+ *
+ * @since 0.1.0
+ * @category utils
+ */
+export const redact = (text: string, secret: string | undefined): string =>
+  secret === undefined || secret.length < 4 ? text : text.split(secret).join("[redacted]")
+
+const record = (u: unknown): Record<string, unknown> | undefined =>
+  typeof u === "object" && u !== null ? (u as Record<string, unknown>) : undefined
+
+const str = (u: unknown): string | undefined => (typeof u === "string" && u.length > 0 ? u : undefined)
+
+/** The API's own error text inside an SDK error body (OpenAI and Anthropic shapes). */
+const apiMessage = (body: unknown): string | undefined => {
+  const b = record(body)
+  if (b === undefined) return typeof body === "string" && body.length > 0 ? body : undefined
+  const nested = record(b.error)
+  return str(nested?.message) ?? str(b.message) ?? (typeof b.error === "string" ? b.error : undefined)
+}
+
+const apiErrorType = (body: unknown): string | undefined => {
+  const b = record(body)
+  return str(record(b?.error)?.type) ?? str(b?.type) ?? str(b?.code)
+}
+
+/** Collapses whitespace and keeps at most 500 characters (an HTML error page stays readable). */
+const oneLine = (text: string): string => {
+  const flat = text.replace(/\s+/g, " ").trim()
+  return flat.length > 500 ? `${flat.slice(0, 500)}…` : flat
+}
+
+const causeChain = (error: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = error
+  for (let i = 0; i < 4 && current !== undefined && current !== null; i++) {
+    const r = record(current)
+    const message = str(r?.message) ?? String(current)
+    const code = str(r?.code)
+    const text = code !== undefined && !message.includes(code) ? `${message} (${code})` : message
+    if (!parts.includes(text)) parts.push(text)
+    current = r?.cause
+  }
+  return oneLine(parts.join(": "))
+}
+
+const reasonForStatus = (status: number): ProviderError["reason"] => {
+  if (status === 401 || status === 403) return "Authentication"
+  if (status === 404) return "NotFound"
+  if (status === 429) return "RateLimited"
+  if (status === 408 || status === 409 || status >= 500) return "Server"
+  return "BadRequest"
+}
+
+/**
+ * Turns whatever an SDK threw (HTTP errors, connection errors, SSE error
+ * events, a broken body) into a {@link ProviderError} naming the provider,
+ * with the secret removed from the message. Classification is by shape
+ * (`status`, `headers`, `name`), so it works for both SDKs without importing
+ * them.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const classify = (
+  provider: string,
+  error: unknown,
+  options: { readonly secret?: string | undefined; readonly baseUrl: string; readonly now?: number }
+): ProviderError => {
+  if (error instanceof ProviderError) return error
+  const e = record(error)
+  const name = `${str(e?.name) ?? ""} ${str(record(e?.constructor)?.name) ?? ""}`
+  const clean = (text: string) => redact(text, options.secret)
+  const status = typeof e?.status === "number" ? e.status : undefined
+  if (status !== undefined) {
+    const headers = record(e?.headers)
+    const get = (h: string) =>
+      typeof headers?.get === "function" ? (headers.get as (n: string) => string | null)(h) : undefined
+    const retryAfterMs = parseRetryAfter(get, options.now ?? Date.now())
+    const text = oneLine(apiMessage(e?.error) ?? str(e?.message) ?? "(no body)")
+    const detail = text.startsWith(`${status}`) ? text : `${status} ${text}`
+    return new ProviderError({
+      reason: reasonForStatus(status),
+      provider,
+      status,
+      message: clean(
+        `${provider}: ${detail}${retryAfterMs === undefined ? "" : ` (retry after ${Math.ceil(retryAfterMs / 1000)} s)`}`
+      ),
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {})
+    })
+  }
+  if (name.includes("APIUserAbortError")) {
+    return new ProviderError({ reason: "Connection", provider, message: `${provider}: request aborted` })
+  }
+  const sdkError = e !== undefined && "headers" in e && "error" in e
+  if (name.includes("APIConnection") || (sdkError && e.headers === undefined)) {
+    const timeout = name.includes("Timeout") || /timed? ?out/i.test(str(e?.message) ?? "")
+    return new ProviderError({
+      reason: "Connection",
+      provider,
+      message: clean(
+        `${provider}: ${timeout ? "request timed out" : "connection failed"} (${options.baseUrl}): ${
+          causeChain(e?.cause ?? error)
+        }`
+      ),
+      cause: error
+    })
+  }
+  if (sdkError) {
+    // An SSE `error` event (status undefined): the body names its type.
+    const type = apiErrorType(e?.error) ?? ""
+    const reason = /overload|server|api_error|internal/i.test(type)
+      ? "Server"
+      : /rate/i.test(type)
+      ? "RateLimited"
+      : "Stream"
+    const text = oneLine(apiMessage(e?.error) ?? str(e?.message) ?? "error event")
+    return new ProviderError({
+      reason,
+      provider,
+      message: clean(`${provider}: stream error${type === "" ? "" : ` (${type})`}: ${text}`)
+    })
+  }
+  return new ProviderError({
+    reason: "Stream",
+    provider,
+    message: clean(`${provider}: stream failed: ${causeChain(error)}`),
+    cause: error
+  })
+}
+
+/**
+ * Turns provider chunks into {@link StreamEvent}s for one attempt. `chunk`
+ * maps one SDK chunk; `end` is called when the SDK stream ends and returns the
+ * closing events, or `undefined` when the stream ended without a finish.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Decoder<Chunk> {
+  readonly chunk: (chunk: Chunk) => ReadonlyArray<StreamEvent>
+  readonly end: () => ReadonlyArray<StreamEvent> | undefined
+}
+
+/**
+ * One SDK call: `open(signal)` sends the request and resolves to the SDK's
+ * async iterable of chunks once the response headers arrived (HTTP errors
+ * reject); `decoder()` makes fresh per-attempt state.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamCall<Chunk> {
+  readonly provider: string
+  readonly baseUrl: string
+  readonly secret: string | undefined
+  readonly open: (signal: AbortSignal) => Promise<AsyncIterable<Chunk>>
+  readonly decoder: () => Decoder<Chunk>
+}
+
+const retrySchedule = (policy: RetryPolicy, emitted: () => boolean) =>
+  Schedule.exponential(Duration.millis(policy.baseDelayMs)).pipe(
+    Schedule.jittered,
+    Schedule.setInputType<ProviderError>(),
+    Schedule.while(({ attempt, input }) =>
+      attempt < policy.maxAttempts && isRetryable(input) && !emitted() &&
+      (input.retryAfterMs === undefined || input.retryAfterMs <= policy.maxDelayMs)
+    ),
+    Schedule.modifyDelay(({ duration, input }) =>
+      Effect.succeed(
+        input.retryAfterMs !== undefined
+          ? Duration.millis(input.retryAfterMs)
+          : Duration.min(duration, Duration.millis(policy.maxDelayMs))
+      )
+    )
+  )
+
+/**
+ * The Effect `Stream` of one SDK call, with:
+ * - abort on interruption: each attempt opens the request with the signal of
+ *   an `AbortController` that a scope finalizer aborts, so interrupting (or
+ *   ending early) aborts the HTTP request;
+ * - retries per {@link RetryPolicy} of `RateLimited`, `Server`, `Connection`
+ *   and `Stream` failures, only while no event has been emitted (partial
+ *   output is never duplicated); 401/403/400/404 fail at once;
+ * - a `Stream` error when the SDK stream ends without a finish.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const streamWithRetry = <Chunk>(call: StreamCall<Chunk>): Stream.Stream<StreamEvent, ProviderError> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const policy = yield* RetryPolicy
+    let emitted = false
+    const toError = (error: unknown) => classify(call.provider, error, { secret: call.secret, baseUrl: call.baseUrl })
+    const attempt = Stream.unwrap(Effect.gen(function*() {
+      const controller = yield* Effect.acquireRelease(
+        Effect.sync(() => new AbortController()),
+        (c) => Effect.sync(() => c.abort())
+      )
+      const iterable = yield* Effect.tryPromise({ try: () => call.open(controller.signal), catch: toError })
+      const decoder = call.decoder()
+      const closing = Stream.suspend(() => {
+        const tail = decoder.end()
+        return tail === undefined
+          ? Stream.fail(
+            new ProviderError({
+              reason: "Stream",
+              provider: call.provider,
+              message: `${call.provider}: the response stream ended before the model finished`
+            })
+          )
+          : Stream.fromIterable(tail)
+      })
+      return Stream.fromAsyncIterable(iterable, toError).pipe(
+        Stream.map(decoder.chunk),
+        Stream.flattenIterable,
+        Stream.concat(closing)
+      )
+    }))
+    return attempt.pipe(
+      Stream.map((event) => {
+        emitted = true
+        return event
+      }),
+      Stream.retry(retrySchedule(policy, () => emitted))
+    )
+  }))

@@ -1,0 +1,126 @@
+/**
+ * Custom providers from `<data_dir>/providers.json`: OpenAI-compatible (or
+ * Anthropic-compatible) endpoints such as a local llama.cpp / vLLM / Ollama
+ * server or a company gateway.
+ *
+ * ```json
+ * {
+ *   "providers": [
+ *     {
+ *       "name": "local",
+ *       "base_url": "http://127.0.0.1:8080/v1",
+ *       "api_key_env": "LOCAL_LLM_KEY",
+ *       "default_model": "qwen3-coder",
+ *       "kind": "openai"
+ *     }
+ *   ]
+ * }
+ * ```
+ *
+ * `name` (required): registry name, letters, digits, `.`, `_`, `-` (no `/`,
+ * which separates provider and model); `base_url` (required): an http(s) URL;
+ * `api_key_env` (optional): the variable holding the API key; when given and
+ * unset, the provider is not registered; when omitted, requests carry no
+ * credentials; `default_model` (optional; default from 4.5.7's table, usually
+ * `gpt-4o`); `kind` (optional): `"openai"` (Chat Completions, default) or
+ * `"anthropic"` (Messages). Unknown keys are errors (typos fail loudly).
+ *
+ * @since 0.1.0
+ */
+import { Effect, Schema } from "effect"
+import * as NodeFs from "node:fs/promises"
+import { ProviderError } from "./Common.ts"
+
+/**
+ * One entry of `providers.json` (snake_case keys on disk).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const CustomProvider = Schema.Struct({
+  name: Schema.String.check(
+    Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, {
+      message: "Expected a provider name of letters, digits, '.', '_' or '-' (no '/')"
+    })
+  ),
+  baseUrl: Schema.String.check(
+    Schema.isPattern(/^https?:\/\/[^\s/]+/, { message: "Expected an http(s) URL" })
+  ),
+  apiKeyEnv: Schema.optionalKey(
+    Schema.String.check(
+      Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "Expected an environment variable name" })
+    )
+  ),
+  defaultModel: Schema.optionalKey(Schema.NonEmptyString),
+  kind: Schema.optionalKey(Schema.Literals(["openai", "anthropic"]))
+}).pipe(Schema.encodeKeys({ baseUrl: "base_url", apiKeyEnv: "api_key_env", defaultModel: "default_model" }))
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type CustomProvider = typeof CustomProvider.Type
+
+/**
+ * The whole `providers.json` file: `{"providers": [...]}`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const ProvidersFile = Schema.Struct({ providers: Schema.Array(CustomProvider) })
+
+/**
+ * The file name inside the data dir.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const FILE_NAME = "providers.json"
+
+const invalid = (path: string, problem: string) =>
+  new ProviderError({
+    reason: "Config",
+    path,
+    message: `Invalid providers file ${path}: ${problem.replace(/\n\s*/g, " ")}`
+  })
+
+/**
+ * Decodes the text of a providers file. Fails with a `Config`
+ * {@link ProviderError} naming `path` and the problem (JSON syntax error with
+ * its position, the offending key path, a duplicate name).
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decode = (text: string, path: string): Effect.Effect<ReadonlyArray<CustomProvider>, ProviderError> =>
+  Effect.gen(function*() {
+    const json = yield* Effect.try({
+      try: (): unknown => JSON.parse(text),
+      catch: (e) => invalid(path, `not valid JSON: ${e instanceof Error ? e.message : String(e)}`)
+    })
+    if (typeof json !== "object" || json === null || Array.isArray(json)) {
+      return yield* invalid(path, `expected an object {"providers": [...]}`)
+    }
+    const file = yield* Schema.decodeUnknownEffect(ProvidersFile)(json, { onExcessProperty: "error" }).pipe(
+      Effect.mapError((e) => invalid(path, e.message))
+    )
+    const seen = new Set<string>()
+    for (const entry of file.providers) {
+      if (seen.has(entry.name)) return yield* invalid(path, `duplicate provider name "${entry.name}"`)
+      seen.add(entry.name)
+    }
+    return file.providers
+  })
+
+/**
+ * Reads and decodes `path`; a missing file is no custom providers. Fails with
+ * a `Config` {@link ProviderError} when the file cannot be read or is invalid.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const load = (path: string): Effect.Effect<ReadonlyArray<CustomProvider>, ProviderError> =>
+  Effect.tryPromise({
+    try: () => NodeFs.readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e))),
+    catch: (e) => invalid(path, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`)
+  }).pipe(Effect.flatMap((text) => (text === undefined ? Effect.succeed([]) : decode(text, path))))

@@ -1,0 +1,106 @@
+/**
+ * `codetether providers`: the registered model providers, their default
+ * models and base URLs (never a key: only the name of the variable it came
+ * from; credentials or query strings in a base URL are not printed either).
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import * as ProviderSchema from "../../schemas/Provider.ts"
+import * as ProviderRegistry from "../../services/ProviderRegistry.ts"
+import { json, printLine } from "./shared.ts"
+
+/**
+ * One provider as `--json` prints it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ProviderInfo {
+  readonly name: string
+  readonly kind: "openai" | "anthropic"
+  readonly default_model: string
+  readonly base_url: string
+  readonly key_variable: string | null
+  readonly source: string | null
+  /** Whether this provider is used when the selector names none. */
+  readonly default: boolean
+}
+
+/**
+ * A base URL without user info, query or fragment (they may hold secrets).
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const displayUrl = (url: string): string => {
+  if (!URL.canParse(url)) return url.replace(/\/\/[^/@]*@/, "//").replace(/[?#].*$/, "")
+  const parsed = new URL(url)
+  parsed.username = ""
+  parsed.password = ""
+  parsed.search = ""
+  parsed.hash = ""
+  return parsed.toString().replace(/\/$/, "")
+}
+
+/**
+ * The rows of the listing, in registration order.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const infos = (providers: ReadonlyArray<ProviderRegistry.Provider>): ReadonlyArray<ProviderInfo> => {
+  const preferred = ProviderSchema.preferred(providers.map((p) => p.name))
+  return providers.map((p) => ({
+    name: p.name,
+    kind: p.kind,
+    default_model: p.defaultModel,
+    base_url: displayUrl(p.baseUrl),
+    key_variable: p.keyVariable ?? null,
+    source: p.source ?? null,
+    default: p.name === preferred
+  }))
+}
+
+/**
+ * The human listing: an aligned table (`*` marks the default provider), or
+ * the no-providers guidance.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const table = (rows: ReadonlyArray<ProviderInfo>): string => {
+  if (rows.length === 0) return ProviderSchema.noProvidersMessage
+  const header = ["  NAME", "KIND", "DEFAULT MODEL", "BASE URL", "KEY"]
+  const lines = rows.map((r) => [
+    `${r.default ? "*" : " "} ${r.name}`,
+    r.kind,
+    r.default_model,
+    r.base_url,
+    r.key_variable ?? "-"
+  ])
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)))
+  const format = (cells: ReadonlyArray<string>) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()
+  return [format(header), ...lines.map(format)].join("\n")
+}
+
+/**
+ * `codetether providers [--json]`.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const command = Command.make("providers", { json }, Effect.fn("providers")(function*({ json }) {
+  const registry = yield* ProviderRegistry.ProviderRegistry
+  const rows = infos(registry.list)
+  yield* printLine(json ? JSON.stringify(rows) : table(rows))
+})).pipe(
+  Command.withDescription(
+    "List the registered model providers (configured by environment variables and providers.json), their default models and base URLs"
+  ),
+  Command.withExamples([
+    { command: "codetether providers", description: "The providers `run` can use; * marks the default" },
+    { command: "codetether providers --json", description: "The same, as JSON" }
+  ])
+)
