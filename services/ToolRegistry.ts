@@ -1,0 +1,252 @@
+/**
+ * The tools the session loop offers to the model and runs for it: their
+ * definitions (name, description, JSON Schema parameters) and `execute`,
+ * which turns one tool call into a {@link ToolResult} and never fails.
+ *
+ * Built-in tools (one module each under `services/tools/`): `read`, `write`,
+ * `edit`, `list`, `glob`, `grep`, `bash`. Every tool runs in the session's
+ * `metadata.directory` (passed as {@link ToolContext}), not in the process's
+ * current directory: this is the fix of 4.5.7's quirk §12.3.
+ *
+ * Model-visible texts follow codetether-agent 4.5.7 (BEHAVIOUR §6.4, §11):
+ * `Error: Unknown tool '<name>'`, `Error: <message>`, and the blocked-tool text
+ * for `question` (never offered, never run).
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, FileSystem, Layer } from "effect"
+import type { ChildProcessSpawner } from "effect/process"
+import {
+  failure,
+  QUESTION_BLOCKED,
+  type ToolDefinition,
+  type ToolResult,
+  unknownTool
+} from "../schemas/Tool.ts"
+import * as Bash from "./tools/Bash.ts"
+import * as Edit from "./tools/Edit.ts"
+import * as Glob from "./tools/Glob.ts"
+import * as Grep from "./tools/Grep.ts"
+import type { Tool, ToolContext } from "./tools/internal/Tool.ts"
+import * as List from "./tools/List.ts"
+import * as Read from "./tools/Read.ts"
+import * as Write from "./tools/Write.ts"
+
+export {
+  /**
+   * Builds a {@link Tool} from a parameters Schema and a handler.
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  define,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  type HandlerResult,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  type Tool,
+  /**
+   * @since 0.1.0
+   * @category models
+   */
+  type ToolContext,
+  /**
+   * The tagged error a tool handler fails with; `execute` turns it into
+   * `Error: <message>`.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  ToolError,
+  /**
+   * The provider-ready JSON Schema of a parameters Schema.
+   *
+   * @since 0.1.0
+   * @category converting
+   */
+  toParametersJsonSchema
+} from "./tools/internal/Tool.ts"
+
+/**
+ * One tool call as the loop extracted it: the tool name and the parsed JSON
+ * arguments (any JSON value).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ToolCall {
+  readonly name: string
+  readonly args: unknown
+}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class ToolRegistry extends Context.Service<ToolRegistry, {
+  /**
+   * Definitions offered to the model, in a stable order (built-ins: `read`,
+   * `write`, `edit`, `list`, `glob`, `grep`, `bash`); never includes
+   * `question`. `parameters` is a JSON Schema object
+   * (`{ type: "object", properties, required? }`).
+   */
+  readonly definitions: ReadonlyArray<ToolDefinition>
+  /**
+   * Runs one tool call in `context.directory`. Never fails:
+   * - the call is first {@link normalize}d (4.5.7 §6.4 step 1);
+   * - `question` -> `QUESTION_BLOCKED` (success `false`);
+   * - an unknown tool -> `Error: Unknown tool '<name>'`;
+   * - arguments that are not a JSON object (a JSON string holding an object
+   *   is accepted) or do not match the tool's parameters ->
+   *   `Error: Invalid arguments for tool '<name>': <which field, what is wrong>`;
+   * - a tool failure or defect -> `Error: <message>`.
+   *
+   * Interruption (Ctrl-C) stops the tool (the `bash` process group is killed)
+   * and propagates.
+   */
+  readonly execute: (call: ToolCall, context: ToolContext) => Effect.Effect<ToolResult>
+}>()("codetether/ToolRegistry") {}
+
+/**
+ * 4.5.7's argument normalisation (BEHAVIOUR §6.4 step 1) for the tools
+ * codetether has: `advanced_edit` is renamed `edit`; for `edit` and
+ * `confirm_edit`, `filePath` (else `file`) is copied to `path`, `oldString`
+ * to `old_string`, `newString` to `new_string` when the snake_case key is
+ * absent (and, beyond 4.5.7, `replaceAll` to `replace_all`). The original
+ * keys stay. Other calls are returned unchanged. The loop can use it for the
+ * `ToolCallStart` event, which 4.5.7 emits with the normalised call.
+ *
+ * @since 0.1.0
+ * @category normalisation
+ */
+export const normalize = (name: string, args: unknown): ToolCall => {
+  const tool = name === "advanced_edit" ? "edit" : name
+  if ((tool !== "edit" && tool !== "confirm_edit") || !isObject(args)) return { name: tool, args }
+  const out: Record<string, unknown> = { ...args }
+  const copy = (to: string, ...from: ReadonlyArray<string>) => {
+    if (out[to] !== undefined) return
+    for (const key of from) {
+      if (out[key] !== undefined) {
+        out[to] = out[key]
+        return
+      }
+    }
+  }
+  copy("path", "filePath", "file")
+  copy("old_string", "oldString")
+  copy("new_string", "newString")
+  copy("replace_all", "replaceAll")
+  return { name: tool, args: out }
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const kindOf = (value: unknown): string =>
+  value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`
+
+/** Arguments as an object: `null`/`undefined` -> `{}`, a JSON string holding an object -> that object. */
+const toObjectArgs = (args: unknown): Record<string, unknown> | string => {
+  if (args === undefined || args === null) return {}
+  if (isObject(args)) return args
+  if (typeof args === "string") {
+    if (args.trim() === "") return {}
+    try {
+      const parsed: unknown = JSON.parse(args)
+      if (isObject(parsed)) return parsed
+      return `expected a JSON object, got a string holding ${kindOf(parsed)}`
+    } catch {
+      return "expected a JSON object, got a string that is not JSON"
+    }
+  }
+  return `expected a JSON object, got ${kindOf(args)}`
+}
+
+const defectMessage = (defect: unknown): string =>
+  defect instanceof Error ? defect.message : typeof defect === "string" ? defect : String(defect)
+
+/**
+ * A registry over `tools`, offered in the given order. A later tool with the
+ * same name replaces an earlier one (keeping the earlier position); a tool
+ * named `question` is dropped (it is always blocked).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (tools: ReadonlyArray<Tool>): ToolRegistry["Service"] => {
+  const byName = new Map<string, Tool>()
+  for (const tool of tools) {
+    if (tool.name !== "question") byName.set(tool.name, tool)
+  }
+  const definitions: ReadonlyArray<ToolDefinition> = [...byName.values()].map((tool) => ({
+    name: tool.name,
+    description: tool.description,
+    parameters: tool.parameters
+  }))
+
+  const execute = Effect.fn("ToolRegistry.execute")(function*(call: ToolCall, context: ToolContext) {
+    const { args, name } = normalize(call.name, call.args)
+    yield* Effect.annotateCurrentSpan({ tool: name, directory: context.directory })
+    if (name === "question") return { output: QUESTION_BLOCKED, success: false } satisfies ToolResult
+    const tool = byName.get(name)
+    if (tool === undefined) return unknownTool(name)
+    const objectArgs = toObjectArgs(args)
+    if (typeof objectArgs === "string") return failure(`Invalid arguments for tool '${name}': ${objectArgs}`)
+    return yield* tool.run(objectArgs, context).pipe(
+      Effect.catchTag("ToolError", (error) => Effect.succeed(failure(error.message))),
+      Effect.catchDefect((defect) => Effect.succeed(failure(defectMessage(defect))))
+    )
+  })
+
+  return ToolRegistry.of({ definitions, execute })
+}
+
+/**
+ * The built-in tools in their offered order: `read`, `write`, `edit`,
+ * `list`, `glob`, `grep`, `bash`, with default settings. Use it to build a
+ * registry with extra tools: `Effect.map(builtins, (tools) => make([...tools, mine]))`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const builtins: Effect.Effect<
+  ReadonlyArray<Tool>,
+  never,
+  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
+> = Effect.all([
+  Read.make(),
+  Write.make,
+  Edit.make,
+  List.make(),
+  Glob.make(),
+  Grep.make(),
+  Bash.make()
+])
+
+/**
+ * The registry with every built-in tool. Needs `FileSystem` and
+ * `ChildProcessSpawner` (both provided by `NodeServices.layer` from
+ * `@effect/platform-node`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  ToolRegistry,
+  never,
+  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
+> = Layer.effect(ToolRegistry, Effect.map(builtins, make))
+
+/**
+ * A registry over the given tools only (tests, embedders, restricted agents).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerTools = (tools: ReadonlyArray<Tool>): Layer.Layer<ToolRegistry> =>
+  Layer.succeed(ToolRegistry, make(tools))

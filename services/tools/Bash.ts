@@ -1,0 +1,196 @@
+/**
+ * The `bash` tool: runs a command string with the system shell in the
+ * session directory (or `cwd`), as codetether-agent 4.5.7's `bash`
+ * (`command`, `cwd`, `timeout`), through `effect/process`.
+ *
+ * - Shell: `/bin/bash -c` when `/bin/bash` exists, else `/bin/sh -c`
+ *   (`cmd.exe` on Windows). stdin is closed (`/dev/null`); the environment is
+ *   the parent's plus `GIT_TERMINAL_PROMPT=0`, `GIT_PAGER=cat`, `PAGER=cat`,
+ *   so nothing waits for a keyboard.
+ * - Output: stdout and stderr combined in the order written (the script
+ *   starts with `exec 2>&1`), capped at `maxOutputBytes` (default 32 KiB):
+ *   the first and last halves are kept and a line in between says how many
+ *   bytes were cut.
+ * - Result: success when the exit code is 0; otherwise the output ends with
+ *   `[exit code: N]`. `metadata.exit_code` holds the code (`null` when the
+ *   process was killed by a signal or timed out).
+ * - Timeout: `timeout` in **milliseconds** (4.5.7 used seconds), default
+ *   120 000 (4.5.7's 120 s), at most 600 000 (larger values are lowered, with
+ *   a note). On timeout the process group gets SIGTERM, then SIGKILL after
+ *   `killGraceMs` (default 2 s); the result says it timed out.
+ * - The command runs in its own process group, tied to the calling scope:
+ *   interrupting the tool call (Ctrl-C) kills the whole group, and background
+ *   processes the command started are killed when it finishes (no orphans).
+ *
+ * @since 0.1.0
+ */
+import { Duration, Effect, Fiber, FileSystem, Option, Schema, Stream } from "effect"
+import { ChildProcess, ChildProcessSpawner } from "effect/process"
+import * as OutputBuffer from "./internal/OutputBuffer.ts"
+import * as Paths from "./internal/Paths.ts"
+import { define, type Tool, ToolError } from "./internal/Tool.ts"
+
+/**
+ * Settings of the `bash` tool.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Shell path (`-c` is added), or `true` for the platform default. Default: `/bin/bash` if present, else `/bin/sh`. */
+  readonly shell?: string | true | undefined
+  /** Timeout in ms when the call gives none (default 120 000). */
+  readonly defaultTimeoutMs?: number | undefined
+  /** Largest timeout in ms; larger requests are lowered to it (default 600 000). */
+  readonly maxTimeoutMs?: number | undefined
+  /** Bytes of output kept: the first and the last half (default 32 KiB). */
+  readonly maxOutputBytes?: number | undefined
+  /** Ms between SIGTERM and SIGKILL when the process group is killed (default 2000). */
+  readonly killGraceMs?: number | undefined
+  /** Extra environment variables for the command. */
+  readonly env?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * Parameters of `bash`: `command` (required), `timeout` (ms), `cwd`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Parameters = Schema.Struct({
+  command: Schema.String.annotate({ description: "The shell command to run (bash syntax; pipes and && allowed)" }),
+  timeout: Schema.optionalKey(
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
+      description: "Timeout in milliseconds (default 120000, maximum 600000)"
+    })
+  ),
+  cwd: Schema.optionalKey(
+    Schema.String.annotate({ description: "Directory to run in (default: the working directory)" })
+  )
+})
+
+const DESCRIPTION = `Run a shell command (bash) in the working directory and return its combined stdout and stderr.
+The command is non-interactive: stdin is closed, so use flags such as -y or --no-pager and never wait for input.
+Default timeout 120000 ms (maximum 600000); the process is killed when it expires.
+Long output keeps only its beginning and end: redirect to a file and use grep or read for big outputs.
+Background processes are stopped when the command finishes.
+Prefer the read, list, glob, grep, edit and write tools over cat, ls, find, grep, sed and echo.`
+
+/** How long to keep reading output once the process group is gone (a process that left the group may hold the pipe). */
+const DRAIN_GRACE = Duration.millis(500)
+
+/**
+ * Builds the `bash` tool. Needs `ChildProcessSpawner` (e.g. from
+ * `NodeServices.layer` of `@effect/platform-node`) and `FileSystem`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (
+  options?: Options
+): Effect.Effect<Tool, never, ChildProcessSpawner.ChildProcessSpawner | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const spawner = yield* ChildProcessSpawner.ChildProcessSpawner
+    const fs = yield* FileSystem.FileSystem
+    const windows = process.platform === "win32"
+    const shell: string | true = options?.shell ??
+      (windows ? true : (yield* fs.exists("/bin/bash").pipe(Effect.orElseSucceed(() => false))) ? "/bin/bash" : "/bin/sh")
+    const defaultTimeoutMs = options?.defaultTimeoutMs ?? 120_000
+    const maxTimeoutMs = options?.maxTimeoutMs ?? 600_000
+    const maxOutputBytes = options?.maxOutputBytes ?? 32 * 1024
+    const killGrace = Duration.millis(options?.killGraceMs ?? 2000)
+    const env = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", PAGER: "cat", ...options?.env }
+
+    return define({
+      name: "bash",
+      description: DESCRIPTION,
+      parameters: Parameters,
+      handler: Effect.fnUntraced(function*(params, context) {
+        if (params.command.trim() === "") {
+          return yield* new ToolError({ reason: "InvalidArguments", message: "command is empty" })
+        }
+        const cwd = Paths.resolve(context.directory, params.cwd ?? ".")
+        const shownCwd = Paths.display(context.directory, cwd)
+        const cwdInfo = yield* Paths.statOrFail(fs, cwd, shownCwd, "Working directory")
+        if (cwdInfo.type !== "Directory") {
+          return yield* new ToolError({ reason: "InvalidInput", message: `Working directory ${shownCwd} is not a directory` })
+        }
+        const requested = params.timeout ?? defaultTimeoutMs
+        const timeoutMs = Math.min(requested, maxTimeoutMs)
+
+        const command = ChildProcess.make(windows ? params.command : `exec 2>&1; ${params.command}`, {
+          shell,
+          cwd,
+          stdin: "ignore",
+          env,
+          extendEnv: true,
+          killSignal: "SIGTERM",
+          forceKillAfter: killGrace
+        })
+        const buffer = OutputBuffer.make({ headBytes: maxOutputBytes / 2, tailBytes: maxOutputBytes / 2 })
+
+        const outcome = yield* Effect.scoped(Effect.gen(function*() {
+          const handle = yield* spawner.spawn(command).pipe(
+            Effect.mapError((error) =>
+              new ToolError({ reason: "Io", message: `Could not start the command: ${error.message}`, cause: error })
+            )
+          )
+          const drain = yield* handle.all.pipe(
+            Stream.runForEach((chunk) => Effect.sync(() => buffer.push(chunk))),
+            Effect.ignore,
+            Effect.forkScoped
+          )
+          const exit = yield* handle.exitCode.pipe(
+            Effect.map((code): Exit => ({ _tag: "Exited", code })),
+            Effect.catch((error) =>
+              Effect.succeed<Exit>({
+                _tag: "Signaled",
+                message: error.reason.cause instanceof Error ? error.reason.cause.message : error.message
+              })
+            ),
+            Effect.timeoutOption(Duration.millis(timeoutMs))
+          )
+          // Timed out, or exited: either way nothing of the group may outlive the call. Killing
+          // also closes pipes held open by background processes; what they wrote stays readable.
+          yield* handle.kill({ killSignal: "SIGTERM", forceKillAfter: killGrace }).pipe(Effect.ignore)
+          yield* Fiber.join(drain).pipe(Effect.timeoutOption(DRAIN_GRACE))
+          return Option.getOrElse(exit, (): Exit => ({ _tag: "TimedOut" }))
+        }))
+
+        const notes: Array<string> = []
+        if (requested > maxTimeoutMs) notes.push(`[timeout lowered to the maximum, ${maxTimeoutMs} ms]`)
+        let exitCode: number | null = null
+        switch (outcome._tag) {
+          case "Exited":
+            exitCode = outcome.code
+            if (outcome.code !== 0) notes.push(`[exit code: ${outcome.code}]`)
+            break
+          case "Signaled": {
+            const signal = /signal: '?([A-Z0-9]+)/.exec(outcome.message)?.[1]
+            notes.push(signal === undefined ? `[command terminated: ${outcome.message}]` : `[command killed by ${signal}]`)
+            break
+          }
+          case "TimedOut":
+            notes.push(`[command timed out after ${timeoutMs} ms and was killed]`)
+            break
+        }
+        const text = buffer.totalBytes() === 0 ? "(no output)" : buffer.render().replace(/\n+$/, "")
+        return {
+          output: notes.length === 0 ? text : `${text}\n\n${notes.join("\n")}`,
+          success: exitCode === 0,
+          metadata: {
+            exit_code: exitCode,
+            timed_out: outcome._tag === "TimedOut",
+            truncated: buffer.omittedBytes() > 0,
+            output_bytes: buffer.totalBytes(),
+            cwd
+          }
+        }
+      })
+    })
+  })
+
+type Exit =
+  | { readonly _tag: "Exited"; readonly code: number }
+  | { readonly _tag: "Signaled"; readonly message: string }
+  | { readonly _tag: "TimedOut" }

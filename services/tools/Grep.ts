@@ -1,0 +1,206 @@
+/**
+ * The `grep` tool: searches file contents for a regular expression (or plain
+ * text with `literal`), line by line, under the working directory (or
+ * `path`, a directory or one file), optionally only in files matching an
+ * `include` glob. Output is one match per line, `path:line: text` (text
+ * trimmed, as codetether-agent 4.5.7's `grep`), in path order, stopping after
+ * `limit` matches (default 100, at most 1000) with a note.
+ *
+ * Skips binary files (a NUL byte in the first 8 KiB), files larger than
+ * `maxFileBytes` (default 10 MiB; counted in the output), and the
+ * directories `.git`, `node_modules` and `.codetether-agent`. Patterns are
+ * JavaScript regular expressions. 4.5.7's `grep` treated the pattern as plain
+ * text unless `is_regex` was set and honoured `.gitignore`; codetether
+ * searches by regular expression by default, as this tool is described to
+ * the model, and accepts `literal: true` for plain text.
+ *
+ * @since 0.1.0
+ */
+import { Effect, FileSystem, Glob, Schema } from "effect"
+import * as Paths from "./internal/Paths.ts"
+import { define, type Tool, ToolError } from "./internal/Tool.ts"
+import * as Walk from "./internal/Walk.ts"
+
+/**
+ * Caps of the `grep` tool.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  /** Matches shown when `limit` is not given (default 100). */
+  readonly defaultLimit?: number | undefined
+  /** Largest accepted `limit`; larger values are lowered to it (default 1000). */
+  readonly maxLimit?: number | undefined
+  /** Files larger than this many bytes are skipped (default 10 MiB). */
+  readonly maxFileBytes?: number | undefined
+  /** Characters of a matching line shown (default 300). */
+  readonly maxLineLength?: number | undefined
+}
+
+/**
+ * Parameters of `grep`: `pattern` (required), `path`, `include`,
+ * `ignore_case`, `literal`, `limit`.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const Parameters = Schema.Struct({
+  pattern: Schema.String.annotate({
+    description: "Regular expression (JavaScript syntax) to search for in each line, e.g. \"function\\\\s+main\""
+  }),
+  path: Schema.optionalKey(
+    Schema.String.annotate({ description: "Directory or file to search (default: the working directory)" })
+  ),
+  include: Schema.optionalKey(
+    Schema.String.annotate({
+      description: "Only search files matching this glob: a file name pattern like \"*.ts\" or \"*.{c,h}\", " +
+        "or a path pattern like \"src/**/*.ts\" (relative to the search directory)"
+    })
+  ),
+  ignore_case: Schema.optionalKey(Schema.Boolean.annotate({ description: "Case-insensitive search (default false)" })),
+  literal: Schema.optionalKey(
+    Schema.Boolean.annotate({ description: "Treat pattern as plain text instead of a regular expression (default false)" })
+  ),
+  limit: Schema.optionalKey(
+    Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
+      description: "Maximum number of matching lines to return (default 100, at most 1000)"
+    })
+  )
+})
+
+const DESCRIPTION = `Search file contents with a regular expression. Returns matching lines as "path:line: text".
+Searches the working directory recursively by default; narrow it with path (a directory or a file) and include (a glob such as "*.ts").
+Skips binary files, .git and node_modules. Set literal to search for plain text containing regex characters.`
+
+/**
+ * Builds the `grep` tool. Needs `FileSystem`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const defaultLimit = options?.defaultLimit ?? 100
+    const maxLimit = options?.maxLimit ?? 1000
+    const maxFileBytes = options?.maxFileBytes ?? 10 * 1024 * 1024
+    const maxLineLength = options?.maxLineLength ?? 300
+
+    return define({
+      name: "grep",
+      description: DESCRIPTION,
+      parameters: Parameters,
+      handler: Effect.fnUntraced(function*(params, context) {
+        if (params.pattern === "") {
+          return yield* new ToolError({ reason: "InvalidArguments", message: "pattern is empty" })
+        }
+        const source = params.literal === true ? params.pattern.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&") : params.pattern
+        const regex = yield* Effect.try({
+          try: () => new RegExp(source, params.ignore_case === true ? "i" : ""),
+          catch: (error) =>
+            new ToolError({
+              reason: "InvalidArguments",
+              message: `${error instanceof Error ? error.message : `Invalid regular expression: ${String(error)}`}. ` +
+                "Escape special characters or set literal to true"
+            })
+        })
+        const include = params.include === undefined || params.include === ""
+          ? undefined
+          : { glob: Glob.make(params.include, { dot: true }), byName: !params.include.includes("/") }
+
+        const target = Paths.resolve(context.directory, params.path ?? ".")
+        const shownTarget = Paths.display(context.directory, target)
+        const info = yield* Paths.statOrFail(fs, target, shownTarget, "Path")
+        const limit = Math.min(params.limit ?? defaultLimit, maxLimit)
+
+        const results: Array<string> = []
+        let more = false
+        let filesSearched = 0
+        let skippedLarge = 0
+
+        const searchFile = (absolute: string, size: number | undefined): Effect.Effect<boolean> =>
+          Effect.gen(function*() {
+            const known = size ?? (yield* fs.stat(absolute).pipe(
+              Effect.map((stat) => Number(stat.size)),
+              Effect.orElseSucceed(() => 0)
+            ))
+            if (known > maxFileBytes) {
+              skippedLarge++
+              return true
+            }
+            const bytes = yield* fs.readFile(absolute).pipe(Effect.option)
+            if (bytes._tag === "None") return true
+            if (bytes.value.length > maxFileBytes) {
+              skippedLarge++
+              return true
+            }
+            if (Walk.looksBinary(bytes.value)) return true
+            filesSearched++
+            const shown = Paths.display(context.directory, absolute)
+            const lines = new TextDecoder("utf-8").decode(bytes.value).split("\n")
+            for (let i = 0; i < lines.length; i++) {
+              const line = lines[i]!
+              if (!regex.test(line)) continue
+              if (results.length === limit) {
+                more = true
+                return false
+              }
+              const text = line.trim()
+              const clipped = text.length > maxLineLength ? `${text.slice(0, maxLineLength)}…` : text
+              results.push(`${shown}:${i + 1}: ${clipped}`)
+            }
+            return true
+          })
+
+        if (info.type === "Directory") {
+          const named = new Set(params.include?.split("/") ?? [])
+          const ignored = new Set([...Walk.DEFAULT_IGNORED].filter((name) => !named.has(name)))
+          yield* Walk.files(fs, target, (entry) => {
+            if (include !== undefined) {
+              const subject = include.byName ? entry.relative.slice(entry.relative.lastIndexOf("/") + 1) : entry.relative
+              if (!Glob.match(include.glob, subject)) return Effect.succeed(true)
+            }
+            return searchFile(entry.absolute, undefined)
+          }, { ignored }).pipe(Effect.mapError(Paths.toToolError(shownTarget)))
+        } else {
+          const head = yield* fs.open(target).pipe(
+            Effect.flatMap((file) => file.readAlloc(8192)),
+            Effect.scoped,
+            Effect.mapError(Paths.toToolError(shownTarget))
+          )
+          if (head._tag === "Some" && Walk.looksBinary(head.value)) {
+            return yield* new ToolError({
+              reason: "InvalidInput",
+              message: `${shownTarget} looks like a binary file; grep searches text files`
+            })
+          }
+          yield* searchFile(target, Number(info.size))
+        }
+
+        const notes: Array<string> = []
+        if (more) {
+          notes.push(
+            `[Stopped after ${limit} matches; there are more. Narrow the search with path or include, or raise limit.]`
+          )
+        }
+        if (skippedLarge > 0) {
+          notes.push(`[Skipped ${skippedLarge} file${skippedLarge === 1 ? "" : "s"} larger than ${maxFileBytes} bytes.]`)
+        }
+        const metadata = { count: results.length, truncated: more, files_searched: filesSearched }
+        if (results.length === 0) {
+          const scope = include === undefined ? shownTarget : `${shownTarget} (files matching ${params.include})`
+          return {
+            output: [`No matches for ${params.pattern} in ${scope}`, ...notes].join("\n"),
+            success: true,
+            metadata
+          }
+        }
+        return {
+          output: notes.length === 0 ? results.join("\n") : `${results.join("\n")}\n\n${notes.join("\n")}`,
+          success: true,
+          metadata
+        }
+      })
+    })
+  })
