@@ -1,0 +1,878 @@
+/**
+ * The effective codetether configuration: config files, environment and CLI
+ * flags merged per key, each value reported with where it came from.
+ *
+ * Precedence, lowest first: built-in default < user file < project files (in
+ * the order below) < environment < CLI flag.
+ *
+ * Files (TOML, parsed with `smol-toml`; the layout of codetether-agent
+ * 4.5.7's `Config` where it applies). Missing files are skipped:
+ * 1. user: `$XDG_CONFIG_HOME/codetether-agent/config.toml` when
+ *    `XDG_CONFIG_HOME` is absolute, else `$HOME/.config/codetether-agent/config.toml`
+ *    (4.5.7's global config path on Linux);
+ * 2. project: `<cwd>/codetether.toml`, then `<cwd>/.codetether/config.toml`
+ *    (4.5.7's project files, relative to the current directory).
+ *
+ * Keys read (all optional; unknown keys and sections are ignored, so a 4.5.7
+ * config file loads as is):
+ *
+ * ```toml
+ * default_model = "anthropic/claude-sonnet-4-20250514"   # env CODETETHER_MODEL or CODETETHER_DEFAULT_MODEL, flag --model
+ *
+ * [session]
+ * max_steps = 250                # env CODETETHER_MAX_STEPS, flag --max-steps (codetether)
+ * max_completion_tokens = 8192   # env CODETETHER_SESSION_MAX_TOKENS, flag --max-tokens (codetether)
+ *
+ * [rlm]                          # copied into each session's metadata.rlm (4.5.7 RlmConfig)
+ * mode = "auto"                  # "auto" | "off" | "always" (not validated, as in 4.5.7)
+ * threshold = 0.35               # fraction of the context window
+ * max_iterations = 15
+ * max_subcalls = 50
+ * runtime = "rust"               # "rust" | "bun" | "python" (not validated)
+ * root_model = "openai/gpt-4o"   # unset = null
+ * subcall_model = "openai/gpt-4o-mini"
+ * ```
+ *
+ * A file that is not valid TOML, or a known key with a value of the wrong
+ * type, is a {@link CodetetherConfigError} naming the file, the key and
+ * (when known) the line. An environment variable that is not a positive
+ * integer where one is expected is ignored with a warning, as 4.5.7 does for
+ * `CODETETHER_SESSION_MAX_TOKENS`; empty variables count as unset.
+ *
+ * API keys come only from the environment, as the provider registry reads
+ * them (`OPENAI_API_KEY`, `ANTHROPIC_API_KEY` and each OpenAI-compatible
+ * preset's variables): a `[providers.<name>] api_key` in a 4.5.7 file is
+ * ignored. They are reported here as set/unset (values `Redacted`), for
+ * `codetether config`.
+ *
+ * Also read here: the `CODETETHER_*` provenance variables new sessions are
+ * seeded from (`Provenance.ProvenanceEnv`). Everything comes through Effect
+ * `Config`; nothing reads `process.env` directly.
+ *
+ * @since 0.1.0
+ */
+import * as NodeCrypto from "node:crypto"
+import * as NodeFs from "node:fs"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+import { Config, Context, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as Toml from "smol-toml"
+import type * as Provenance from "../schemas/Provenance.ts"
+import * as RlmConfig from "../schemas/RlmConfig.ts"
+import * as Session from "../schemas/Session.ts"
+import * as Timestamp from "../schemas/Timestamp.ts"
+import { presets } from "./providers/Presets.ts"
+
+/**
+ * Default `max_tokens` of a completion request when nothing sets it (4.5.7
+ * `CODETETHER_SESSION_MAX_TOKENS` fallback).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_MAX_TOKENS = 8192
+
+/**
+ * Where a value came from: the built-in default, a config file (its path), an
+ * environment variable (its name) or a CLI flag (its name, e.g. `--model`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Source =
+  | { readonly kind: "default" }
+  | { readonly kind: "file"; readonly path: string }
+  | { readonly kind: "env"; readonly name: string }
+  | { readonly kind: "flag"; readonly name: string }
+
+/**
+ * One effective value and its {@link Source}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Setting<A> {
+  readonly value: A
+  readonly source: Source
+}
+
+/**
+ * A provider API key: the value is redacted (`Redacted`), `none` when unset;
+ * the source is the variable that set it (the first set one of `envVars`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ApiKeySetting extends Setting<Option.Option<Redacted.Redacted<string>>> {
+  /** Provider name, e.g. `openai`. */
+  readonly provider: string
+  /** The environment variables read for it, in order of precedence. */
+  readonly envVars: ReadonlyArray<string>
+}
+
+/**
+ * Every effective setting with its source.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Settings {
+  /** `default_model`: the model selector (`"provider/model"` or `"model"`); `null` = the provider's default. */
+  readonly model: Setting<string | null>
+  /** `session.max_steps`: loop step limit (default 250, 4.5.7 `DEFAULT_MAX_STEPS`). */
+  readonly maxSteps: Setting<number>
+  /** `session.max_completion_tokens`: `max_tokens` of each completion request (default 8192). */
+  readonly maxTokens: Setting<number>
+  /** `[rlm]`, key by key. */
+  readonly rlm: { readonly [K in keyof RlmConfig.RlmConfig]: Setting<RlmConfig.RlmConfig[K]> }
+  /** Provider API keys (environment only), in {@link API_KEY_ENV_VARS} order. */
+  readonly apiKeys: ReadonlyArray<ApiKeySetting>
+}
+
+/**
+ * A config file location that was considered, and whether it exists.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ConfigFile {
+  readonly path: string
+  readonly scope: "user" | "project"
+  readonly found: boolean
+}
+
+/**
+ * CLI flag overrides (the highest precedence). `undefined` = flag not given.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Flags {
+  /** `--model` */
+  readonly model?: string | undefined
+  /** `--max-steps` (positive integer) */
+  readonly maxSteps?: number | undefined
+  /** `--max-tokens` (positive integer) */
+  readonly maxTokens?: number | undefined
+}
+
+/**
+ * Anything that resolves a model selector to a provider, typed structurally
+ * so this module does not depend on the provider registry: the
+ * `ProviderRegistry` service's `resolveModel` (4.5.7
+ * `ProviderRegistry::resolve_model`) fits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ModelResolver<P, E = unknown, R = never> {
+  readonly resolveModel: (model: string) => Effect.Effect<{ readonly provider: P; readonly model: string }, E, R>
+}
+
+/**
+ * A resolved RLM sub-call provider and model name (4.5.7 `subcall_provider` /
+ * `subcall_model_name`): runtime-only, never part of the persisted session.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SubcallProvider<P> {
+  readonly provider: P
+  readonly model: string
+}
+
+/**
+ * Result of {@link applyConfig}: the session with the configured RLM
+ * settings, and the sub-call provider held beside it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Applied<P> {
+  readonly session: Session.Session
+  readonly subcallProvider: Option.Option<SubcallProvider<P>>
+}
+
+/**
+ * Why the configuration could not be loaded:
+ * - `Parse`: a config file is not valid TOML (`path`, `line`, `column`, and
+ *   `key` when the line assigns one);
+ * - `InvalidValue`: a known key (in a file: `path`, `key`, `line` when found;
+ *   or a flag: `key` = the flag name) has a value of the wrong type or range;
+ * - `Io`: a config file exists but cannot be read;
+ * - `Env`: the configuration provider failed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class CodetetherConfigError extends Schema.TaggedError<CodetetherConfigError>()("CodetetherConfigError", {
+  reason: Schema.Literals(["Parse", "InvalidValue", "Io", "Env"]),
+  message: Schema.String,
+  path: Schema.optional(Schema.String),
+  key: Schema.optional(Schema.String),
+  line: Schema.optional(Schema.Number),
+  column: Schema.optional(Schema.Number),
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class CodetetherConfig extends Context.Service<CodetetherConfig, {
+  /** Effective `default_model` (`null` = each provider's default model). */
+  readonly model: string | null
+  /** Effective loop step limit. */
+  readonly maxSteps: number
+  /** Effective `max_tokens` per completion request. */
+  readonly maxTokens: number
+  /** Effective RLM settings, copied into sessions by `apply`. */
+  readonly rlm: RlmConfig.RlmConfig
+  /** The `CODETETHER_*` provenance variables (set → value, as the config provider reports it). */
+  readonly provenanceEnv: Provenance.ProvenanceEnv
+  /** Every setting with its source (for `codetether config`). */
+  readonly settings: Settings
+  /** The config file locations considered, lowest precedence first. */
+  readonly files: ReadonlyArray<ConfigFile>
+  /**
+   * A new session for `directory` (4.5.7 `Session::new` then
+   * `apply_config(config, None)`): fresh UUID v4 id and provenance id,
+   * `Timestamp.now`, provenance seeded from {@link provenanceEnv}, RLM
+   * settings from this configuration. Nothing is saved.
+   */
+  readonly newSession: (directory: string) => Effect.Effect<Session.Session>
+  /**
+   * {@link applyConfig} with this configuration's RLM settings.
+   */
+  readonly apply: <P = never, E = never, R = never>(
+    session: Session.Session,
+    registry?: ModelResolver<P, E, R>
+  ) => Effect.Effect<Applied<P>, never, R>
+}>()("codetether/CodetetherConfig") {}
+
+// ---------------------------------------------------------------------------
+// Sub-call provider resolution (pure over the session, needs a resolver)
+// ---------------------------------------------------------------------------
+
+const describeError = (error: unknown): string => {
+  if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string") {
+    return error.message
+  }
+  return String(error)
+}
+
+/**
+ * Resolves the session's `metadata.rlm.subcall_model` with `registry` (4.5.7
+ * `resolve_subcall_provider`). `none` when no sub-call model is set. When the
+ * registry cannot resolve it, logs a warning naming the model and the reason
+ * and returns `none`: it never fails.
+ *
+ * @since 0.1.0
+ * @category sessions
+ */
+export const resolveSubcallProvider = <P, E, R>(
+  session: Session.Session,
+  registry: ModelResolver<P, E, R>
+): Effect.Effect<Option.Option<SubcallProvider<P>>, never, R> => {
+  const model = session.metadata.rlm.subcallModel
+  if (model === null) return Effect.succeedNone
+  return registry.resolveModel(model).pipe(
+    Effect.map(({ model, provider }) => Option.some({ provider, model })),
+    Effect.catch((error) =>
+      Effect.as(
+        Effect.logWarning(
+          `RLM sub-call model "${model}" could not be resolved: ${
+            describeError(error)
+          }; RLM sub-calls will run without a dedicated provider`
+        ),
+        Option.none()
+      )
+    ),
+    Effect.withSpan("CodetetherConfig.resolveSubcallProvider", { attributes: { model } })
+  )
+}
+
+/**
+ * 4.5.7 `apply_config(config, registry?)`: copies `rlm` into
+ * `metadata.rlm` ({@link Session.applyConfig}: idempotent, no `updatedAt`
+ * bump), then, when a registry is given and `rlm.subcall_model` is set,
+ * resolves it ({@link resolveSubcallProvider}: logs, never fails). The
+ * resolved provider is returned beside the session, never stored in it.
+ *
+ * @since 0.1.0
+ * @category sessions
+ */
+export const applyConfig = <P = never, E = never, R = never>(
+  session: Session.Session,
+  rlm: RlmConfig.RlmConfig,
+  registry?: ModelResolver<P, E, R>
+): Effect.Effect<Applied<P>, never, R> => {
+  const applied = Session.applyConfig(session, rlm)
+  if (registry === undefined) return Effect.succeed({ session: applied, subcallProvider: Option.none() })
+  return Effect.map(resolveSubcallProvider(applied, registry), (subcallProvider) => ({
+    session: applied,
+    subcallProvider
+  }))
+}
+
+// ---------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------
+
+type Table = { readonly [key: string]: unknown }
+
+/** The typed values one config file sets. */
+interface FileValues {
+  readonly path: string
+  readonly model?: string
+  readonly maxSteps?: number
+  readonly maxTokens?: number
+  readonly rlm: Partial<Record<keyof RlmConfig.RlmConfig, unknown>>
+}
+
+const isTable = (value: unknown): value is Table =>
+  typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Toml.TomlDate)
+
+const describeValue = (value: unknown): string => {
+  if (value instanceof Toml.TomlDate) return `date-time ${value.toISOString()}`
+  if (Array.isArray(value)) return "an array"
+  if (isTable(value)) return "a table"
+  if (typeof value === "string") return `string ${JSON.stringify(value)}`
+  if (typeof value === "number") return Number.isInteger(value) ? `integer ${value}` : `float ${value}`
+  return `${typeof value} ${String(value)}`
+}
+
+const TABLE_HEADER = /^\s*\[\s*([^\]\s][^\]]*?)\s*\]\s*(?:#.*)?$/
+const ASSIGNMENT = /^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*=/
+
+const normaliseKey = (key: string): string =>
+  key.split(".").map((part) => part.trim().replace(/^["']|["']$/g, "")).join(".")
+
+/**
+ * The dotted key (with its table prefix) assigned on 1-based line `line` of
+ * `text`, or `undefined`. Best effort: tracks `[table]` headers only.
+ */
+const keyAtLine = (text: string, line: number): string | undefined => {
+  const lines = text.split(/\r?\n/)
+  let table = ""
+  for (let i = 0; i < Math.min(line, lines.length); i++) {
+    const header = TABLE_HEADER.exec(lines[i]!)
+    if (header !== null) table = normaliseKey(header[1]!.replace(/^\[|\]$/g, ""))
+    if (i === line - 1) {
+      const assignment = ASSIGNMENT.exec(lines[i]!)
+      if (assignment === null) return header !== null ? table : undefined
+      const key = normaliseKey(assignment[1]!)
+      return table === "" ? key : `${table}.${key}`
+    }
+  }
+  return undefined
+}
+
+/** The 1-based line assigning dotted key `key`, or `undefined`. Best effort. */
+const lineOfKey = (text: string, key: string): number | undefined => {
+  const lines = text.split(/\r?\n/)
+  let table = ""
+  for (let i = 0; i < lines.length; i++) {
+    const header = TABLE_HEADER.exec(lines[i]!)
+    if (header !== null) {
+      table = normaliseKey(header[1]!.replace(/^\[|\]$/g, ""))
+      if (table === key) return i + 1
+      continue
+    }
+    const assignment = ASSIGNMENT.exec(lines[i]!)
+    if (assignment === null) continue
+    const assigned = normaliseKey(assignment[1]!)
+    if ((table === "" ? assigned : `${table}.${assigned}`) === key) return i + 1
+  }
+  return undefined
+}
+
+const parseError = (path: string, text: string, cause: unknown): CodetetherConfigError => {
+  if (cause instanceof Toml.TomlError) {
+    const reason = cause.message.split("\n")[0]!.replace(/^Invalid TOML document:\s*/, "")
+    const key = keyAtLine(text, cause.line)
+    return new CodetetherConfigError({
+      reason: "Parse",
+      path,
+      line: cause.line,
+      column: cause.column,
+      ...(key === undefined ? {} : { key }),
+      message: `Invalid config file ${path}: line ${cause.line}, column ${cause.column}${
+        key === undefined ? "" : ` (key "${key}")`
+      }: ${reason}`,
+      cause
+    })
+  }
+  return new CodetetherConfigError({
+    reason: "Parse",
+    path,
+    message: `Invalid config file ${path}: ${describeError(cause)}`,
+    cause
+  })
+}
+
+type Check = (value: unknown) => string | undefined
+
+const isString: Check = (v) => (typeof v === "string" ? undefined : "must be a string")
+const isNumber: Check = (v) => (typeof v === "number" && Number.isFinite(v) ? undefined : "must be a number")
+const isCount: Check = (v) =>
+  typeof v === "number" && Number.isSafeInteger(v) && v >= 0 ? undefined : "must be an integer >= 0"
+const isPositive: Check = (v) =>
+  typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? undefined : "must be a positive integer"
+
+const rlmChecks: { readonly [K in keyof RlmConfig.RlmConfig]: readonly [tomlKey: string, check: Check] } = {
+  mode: ["mode", isString],
+  threshold: ["threshold", isNumber],
+  maxIterations: ["max_iterations", isCount],
+  maxSubcalls: ["max_subcalls", isCount],
+  runtime: ["runtime", isString],
+  rootModel: ["root_model", isString],
+  subcallModel: ["subcall_model", isString]
+}
+
+const rlmFields = Object.keys(rlmChecks) as ReadonlyArray<keyof RlmConfig.RlmConfig>
+
+/** Type-checks the known keys of one parsed file; unknown keys are ignored. */
+const readValues = (path: string, text: string, root: Table): FileValues | CodetetherConfigError => {
+  const invalid = (key: string, problem: string, value: unknown) => {
+    const line = lineOfKey(text, key)
+    return new CodetetherConfigError({
+      reason: "InvalidValue",
+      path,
+      key,
+      ...(line === undefined ? {} : { line }),
+      message: `Invalid config file ${path}${line === undefined ? "" : `, line ${line}`}: "${key}" ${problem}, got ${
+        describeValue(value)
+      }`
+    })
+  }
+  const section = (name: string): Table | CodetetherConfigError | undefined => {
+    const value = root[name]
+    if (value === undefined) return undefined
+    return isTable(value) ? value : invalid(name, "must be a table", value)
+  }
+  const field = (table: Table, prefix: string, key: string, check: Check): unknown => {
+    const value = table[key]
+    if (value === undefined) return undefined
+    const problem = check(value)
+    return problem === undefined ? value : invalid(prefix === "" ? key : `${prefix}.${key}`, problem, value)
+  }
+
+  const values: {
+    path: string
+    model?: string
+    maxSteps?: number
+    maxTokens?: number
+    rlm: Partial<Record<keyof RlmConfig.RlmConfig, unknown>>
+  } = { path, rlm: {} }
+
+  const model = field(root, "", "default_model", isString)
+  if (model instanceof CodetetherConfigError) return model
+  if (model !== undefined) values.model = model as string
+
+  const session = section("session")
+  if (session instanceof CodetetherConfigError) return session
+  if (session !== undefined) {
+    const maxSteps = field(session, "session", "max_steps", isPositive)
+    if (maxSteps instanceof CodetetherConfigError) return maxSteps
+    if (maxSteps !== undefined) values.maxSteps = maxSteps as number
+    const maxTokens = field(session, "session", "max_completion_tokens", isPositive)
+    if (maxTokens instanceof CodetetherConfigError) return maxTokens
+    if (maxTokens !== undefined) values.maxTokens = maxTokens as number
+  }
+
+  const rlm = section("rlm")
+  if (rlm instanceof CodetetherConfigError) return rlm
+  if (rlm !== undefined) {
+    for (const name of rlmFields) {
+      const [tomlKey, check] = rlmChecks[name]
+      const value = field(rlm, "rlm", tomlKey, check)
+      if (value instanceof CodetetherConfigError) return value
+      if (value !== undefined) values.rlm[name] = value
+    }
+  }
+  return values
+}
+
+const readConfigFile = Effect.fnUntraced(function*(
+  path: string,
+  scope: ConfigFile["scope"]
+): Effect.fn.Return<{ readonly file: ConfigFile; readonly values: FileValues | undefined }, CodetetherConfigError> {
+  const text = yield* Effect.tryPromise({
+    try: () =>
+      NodeFs.promises.readFile(path, "utf8").then(
+        (text): string | undefined => text,
+        (cause: NodeJS.ErrnoException) => {
+          if (cause?.code === "ENOENT" || cause?.code === "ENOTDIR") return undefined
+          throw cause
+        }
+      ),
+    catch: (cause) =>
+      new CodetetherConfigError({
+        reason: "Io",
+        path,
+        message: (cause as NodeJS.ErrnoException | undefined)?.code === "EISDIR"
+          ? `Cannot read config file ${path}: it is a directory`
+          : `Cannot read config file ${path}: ${describeError(cause)}`,
+        cause
+      })
+  })
+  if (text === undefined) return { file: { path, scope, found: false }, values: undefined }
+  const source = text.startsWith("\uFEFF") ? text.slice(1) : text
+  const root = yield* Effect.try({ try: () => Toml.parse(source), catch: (cause) => parseError(path, source, cause) })
+  const values = readValues(path, source, root)
+  if (values instanceof CodetetherConfigError) return yield* values
+  return { file: { path, scope, found: true }, values }
+})
+
+// ---------------------------------------------------------------------------
+// Environment
+// ---------------------------------------------------------------------------
+
+/**
+ * The environment variable of each `ProvenanceEnv` field (4.5.7
+ * `ExecutionProvenance::for_session`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const PROVENANCE_ENV_VARS: { readonly [K in keyof Provenance.ProvenanceEnv]-?: string } = {
+  taskId: "CODETETHER_TASK_ID",
+  runId: "CODETETHER_RUN_ID",
+  attemptId: "CODETETHER_ATTEMPT_ID",
+  tenantId: "CODETETHER_TENANT_ID",
+  agentIdentityId: "CODETETHER_AGENT_IDENTITY_ID",
+  workerId: "CODETETHER_WORKER_ID",
+  keyId: "CODETETHER_KEY_ID",
+  githubInstallationId: "CODETETHER_GITHUB_INSTALLATION_ID",
+  githubAppId: "CODETETHER_GITHUB_APP_ID"
+}
+
+/**
+ * The API key variables of each provider, in registration order, as the
+ * provider registry reads them: `openai` (`OPENAI_API_KEY`), `anthropic`
+ * (`ANTHROPIC_API_KEY`), then the OpenAI-compatible presets (first set
+ * variable wins).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const API_KEY_ENV_VARS: ReadonlyArray<readonly [provider: string, envVars: ReadonlyArray<string>]> = [
+  ["openai", ["OPENAI_API_KEY"]],
+  ["anthropic", ["ANTHROPIC_API_KEY"]],
+  ...presets.map((preset) => [preset.name, preset.keyVariables] as const)
+]
+
+/**
+ * Reads the `CODETETHER_*` provenance variables through `Config`. A variable
+ * the config provider reports as unset is absent. Note: Effect's default
+ * provider (`ConfigProvider.fromEnv()`) reports an empty variable as unset;
+ * install `ConfigProvider.fromEnv({ preserveEmptyStrings: true })` for 4.5.7's
+ * "set, even if empty" reading (then `CODETETHER_WORKER_ID=` gives origin
+ * `worker` with an empty worker id, as in 4.5.7).
+ *
+ * @since 0.1.0
+ * @category environment
+ */
+export const provenanceEnv: Effect.Effect<Provenance.ProvenanceEnv, Config.ConfigError> = Effect.gen(function*() {
+  const env: { -readonly [K in keyof Provenance.ProvenanceEnv]: string } = {}
+  for (const [field, name] of Object.entries(PROVENANCE_ENV_VARS) as Array<[keyof Provenance.ProvenanceEnv, string]>) {
+    const value = yield* Config.option(Config.String(name))
+    if (Option.isSome(value)) env[field] = value.value
+  }
+  return env
+})
+
+const nonEmpty = (name: string) =>
+  Config.option(Config.String(name)).pipe(Config.map(Option.filter((value) => value.trim().length > 0)))
+
+const positiveInt = Effect.fnUntraced(function*(name: string) {
+  const raw = yield* nonEmpty(name)
+  if (Option.isNone(raw)) return Option.none<number>()
+  const text = raw.value.trim()
+  const value = /^\+?\d+$/.test(text) ? Number(text) : Number.NaN
+  if (Number.isSafeInteger(value) && value > 0) return Option.some(value)
+  yield* Effect.logWarning(`Ignoring ${name}=${JSON.stringify(raw.value)}: not a positive integer`)
+  return Option.none<number>()
+})
+
+// ---------------------------------------------------------------------------
+// Resolution
+// ---------------------------------------------------------------------------
+
+/**
+ * Options of {@link make}: CLI flag overrides, the directory project files
+ * are looked up in (default: the process cwd), and the user config file
+ * (default: the XDG location in the module docs; `null` = no user file).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly flags?: Flags | undefined
+  readonly cwd?: string | undefined
+  readonly userConfigPath?: string | null | undefined
+}
+
+/**
+ * The user config file: `$XDG_CONFIG_HOME/codetether-agent/config.toml` when
+ * `XDG_CONFIG_HOME` is an absolute path, else
+ * `$HOME/.config/codetether-agent/config.toml` (`HOME` read through `Config`,
+ * falling back to the OS home directory).
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const userConfigPath: Effect.Effect<string, Config.ConfigError> = Effect.gen(function*() {
+  const xdg = yield* nonEmpty("XDG_CONFIG_HOME")
+  if (Option.isSome(xdg) && NodePath.isAbsolute(xdg.value)) {
+    return NodePath.join(xdg.value, "codetether-agent", "config.toml")
+  }
+  const home = Option.getOrElse(yield* nonEmpty("HOME"), () => NodeOs.homedir())
+  return NodePath.join(home, ".config", "codetether-agent", "config.toml")
+})
+
+/**
+ * The project config files for `cwd`, lowest precedence first:
+ * `<cwd>/codetether.toml`, `<cwd>/.codetether/config.toml` (4.5.7).
+ *
+ * @since 0.1.0
+ * @category files
+ */
+export const projectConfigPaths = (cwd: string): ReadonlyArray<string> => [
+  NodePath.join(cwd, "codetether.toml"),
+  NodePath.join(cwd, ".codetether", "config.toml")
+]
+
+const DEFAULT: Source = { kind: "default" }
+
+const envError = (error: Config.ConfigError): CodetetherConfigError =>
+  new CodetetherConfigError({
+    reason: "Env",
+    message: `Cannot read the configuration from the environment: ${error.message}`,
+    cause: error
+  })
+
+const checkFlag = (name: string, value: number | undefined): CodetetherConfigError | undefined =>
+  value === undefined || (Number.isSafeInteger(value) && value > 0)
+    ? undefined
+    : new CodetetherConfigError({
+      reason: "InvalidValue",
+      key: name,
+      message: `Invalid ${name} ${value}: must be a positive integer`
+    })
+
+/**
+ * Loads and merges the configuration (see the module docs for files, keys
+ * and precedence) and builds the service.
+ *
+ * Fails with `CodetetherConfigError`: `Parse` / `InvalidValue` / `Io` for a
+ * config file (naming it, the key and the line when known), `InvalidValue`
+ * for a flag that is not a positive integer, `Env` when the config provider
+ * fails.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.fn("CodetetherConfig.make")(function*(options: Options = {}) {
+  const flags = options.flags ?? {}
+  for (const [name, value] of [["--max-steps", flags.maxSteps], ["--max-tokens", flags.maxTokens]] as const) {
+    const error = checkFlag(name, value)
+    if (error !== undefined) return yield* error
+  }
+  const cwd = NodePath.resolve(options.cwd ?? process.cwd())
+  const userPath = options.userConfigPath === undefined
+    ? yield* Effect.mapError(userConfigPath, envError)
+    : options.userConfigPath
+
+  const locations: Array<readonly [string, ConfigFile["scope"]]> = []
+  if (userPath !== null) locations.push([userPath, "user"])
+  for (const path of projectConfigPaths(cwd)) locations.push([path, "project"])
+  const loaded = yield* Effect.forEach(locations, ([path, scope]) => readConfigFile(path, scope))
+
+  let model = defaultSettings.model
+  let maxSteps = defaultSettings.maxSteps
+  let maxTokens = defaultSettings.maxTokens
+  const rlm: { -readonly [K in keyof Settings["rlm"]]: Settings["rlm"][K] } = { ...defaultSettings.rlm }
+  const apiKeys: Array<ApiKeySetting> = []
+
+  for (const { values } of loaded) {
+    if (values === undefined) continue
+    const source: Source = { kind: "file", path: values.path }
+    if (values.model !== undefined) model = { value: values.model, source }
+    if (values.maxSteps !== undefined) maxSteps = { value: values.maxSteps, source }
+    if (values.maxTokens !== undefined) maxTokens = { value: values.maxTokens, source }
+    for (const name of rlmFields) {
+      const value = values.rlm[name]
+      if (value !== undefined) (rlm as Record<string, Setting<unknown>>)[name] = { value, source }
+    }
+  }
+
+  const env = yield* Effect.gen(function*() {
+    const defaultModel = yield* nonEmpty("CODETETHER_DEFAULT_MODEL")
+    if (Option.isSome(defaultModel)) {
+      model = { value: defaultModel.value, source: { kind: "env", name: "CODETETHER_DEFAULT_MODEL" } }
+    }
+    const envModel = yield* nonEmpty("CODETETHER_MODEL")
+    if (Option.isSome(envModel)) model = { value: envModel.value, source: { kind: "env", name: "CODETETHER_MODEL" } }
+    const envSteps = yield* positiveInt("CODETETHER_MAX_STEPS")
+    if (Option.isSome(envSteps)) {
+      maxSteps = { value: envSteps.value, source: { kind: "env", name: "CODETETHER_MAX_STEPS" } }
+    }
+    const envTokens = yield* positiveInt("CODETETHER_SESSION_MAX_TOKENS")
+    if (Option.isSome(envTokens)) {
+      maxTokens = { value: envTokens.value, source: { kind: "env", name: "CODETETHER_SESSION_MAX_TOKENS" } }
+    }
+    for (const [provider, envVars] of API_KEY_ENV_VARS) {
+      let setting: ApiKeySetting = { provider, envVars, value: Option.none(), source: DEFAULT }
+      for (const name of envVars) {
+        const key = yield* Config.option(Config.Redacted(name))
+        if (Option.isSome(key) && Redacted.value(key.value).trim().length > 0) {
+          setting = { provider, envVars, value: key, source: { kind: "env", name } }
+          break
+        }
+      }
+      apiKeys.push(setting)
+    }
+    return yield* provenanceEnv
+  }).pipe(Effect.mapError(envError))
+
+  if (flags.model !== undefined) model = { value: flags.model, source: { kind: "flag", name: "--model" } }
+  if (flags.maxSteps !== undefined) maxSteps = { value: flags.maxSteps, source: { kind: "flag", name: "--max-steps" } }
+  if (flags.maxTokens !== undefined) {
+    maxTokens = { value: flags.maxTokens, source: { kind: "flag", name: "--max-tokens" } }
+  }
+
+  const settings: Settings = {
+    model,
+    maxSteps,
+    maxTokens,
+    rlm,
+    apiKeys
+  }
+  return fromSettings(settings, {
+    files: loaded.map(({ file }) => file),
+    provenanceEnv: env
+  })
+})
+
+/**
+ * Builds the service from already-resolved settings (used by {@link make};
+ * also handy for embedders and tests that want a fixed configuration).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromSettings = (
+  settings: Settings,
+  options: {
+    readonly files?: ReadonlyArray<ConfigFile> | undefined
+    readonly provenanceEnv?: Provenance.ProvenanceEnv | undefined
+  } = {}
+): CodetetherConfig["Service"] => {
+  const rlm: RlmConfig.RlmConfig = {
+    mode: settings.rlm.mode.value,
+    threshold: settings.rlm.threshold.value,
+    maxIterations: settings.rlm.maxIterations.value,
+    maxSubcalls: settings.rlm.maxSubcalls.value,
+    runtime: settings.rlm.runtime.value,
+    rootModel: settings.rlm.rootModel.value,
+    subcallModel: settings.rlm.subcallModel.value
+  }
+  const env = options.provenanceEnv ?? {}
+  return CodetetherConfig.of({
+    model: settings.model.value,
+    maxSteps: settings.maxSteps.value,
+    maxTokens: settings.maxTokens.value,
+    rlm,
+    provenanceEnv: env,
+    settings,
+    files: options.files ?? [],
+    newSession: (directory) =>
+      Effect.map(Timestamp.now, (now) =>
+        Session.applyConfig(
+          Session.make({
+            id: NodeCrypto.randomUUID(),
+            now,
+            directory,
+            provenanceUuid: NodeCrypto.randomUUID(),
+            env
+          }),
+          rlm
+        )).pipe(Effect.withSpan("CodetetherConfig.newSession")),
+    apply: (session, registry) => applyConfig(session, rlm, registry)
+  })
+}
+
+/**
+ * Settings with every value at its built-in default and no API keys.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const defaultSettings: Settings = {
+  model: { value: null, source: DEFAULT },
+  maxSteps: { value: Session.DEFAULT_MAX_STEPS, source: DEFAULT },
+  maxTokens: { value: DEFAULT_MAX_TOKENS, source: DEFAULT },
+  rlm: {
+    mode: { value: RlmConfig.defaults.mode, source: DEFAULT },
+    threshold: { value: RlmConfig.defaults.threshold, source: DEFAULT },
+    maxIterations: { value: RlmConfig.defaults.maxIterations, source: DEFAULT },
+    maxSubcalls: { value: RlmConfig.defaults.maxSubcalls, source: DEFAULT },
+    runtime: { value: RlmConfig.defaults.runtime, source: DEFAULT },
+    rootModel: { value: RlmConfig.defaults.rootModel, source: DEFAULT },
+    subcallModel: { value: RlmConfig.defaults.subcallModel, source: DEFAULT }
+  },
+  apiKeys: []
+}
+
+/**
+ * The live configuration: user and project files for the process cwd,
+ * environment through `Config`, no flags.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<CodetetherConfig, CodetetherConfigError> = Layer.effect(CodetetherConfig, make())
+
+/**
+ * The configuration with CLI flag overrides and/or another directory for the
+ * project files or user file (see {@link Options}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWith = (options: Options): Layer.Layer<CodetetherConfig, CodetetherConfigError> =>
+  Layer.effect(CodetetherConfig, make(options))
+
+/**
+ * Built-in defaults only: no files, no environment, no provenance variables
+ * (tests and embedders).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerDefaults: Layer.Layer<CodetetherConfig> = Layer.succeed(
+  CodetetherConfig,
+  fromSettings(defaultSettings)
+)
+
+/**
+ * Human form of a {@link Source}: `default`, `file <path>`, `env <NAME>`,
+ * `flag <--name>`.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const formatSource = (source: Source): string => {
+  switch (source.kind) {
+    case "default":
+      return "default"
+    case "file":
+      return `file ${source.path}`
+    case "env":
+      return `env ${source.name}`
+    case "flag":
+      return `flag ${source.name}`
+  }
+}
