@@ -156,14 +156,32 @@ class Ring {
 }
 
 interface ScanResult {
-  readonly roots: Map<string, readonly [number, number]>
+  /** Parsed root values, except the tracked arrays. */
+  readonly values: Record<string, unknown>
   readonly rings: Map<string, Ring>
 }
 
-/** Scans a whole file, recording root value ranges and the last `window` elements of the tracked arrays. */
-const scanFile = async (handle: FileHandle, window: number): Promise<ScanResult> => {
+/** Reads `length` bytes at 0 into `buffer` (one read for a regular file). */
+const readInto = async (handle: FileHandle, buffer: Buffer, length: number): Promise<number> => {
+  let n = 0
+  while (n < length) {
+    const { bytesRead } = await handle.read(buffer, n, length - n, n)
+    if (bytesRead === 0) break
+    n += bytesRead
+  }
+  return n
+}
+
+/**
+ * Scans a whole file, recording the last `window` elements of the tracked
+ * arrays and parsing the other root values. A file that fits in one chunk is
+ * read once and its root values are taken from the scan buffer; a larger one
+ * is streamed and its root values are read back afterwards.
+ */
+const scanFile = async (path: string, handle: FileHandle, size: number, window: number): Promise<ScanResult> => {
   const roots = new Map<string, readonly [number, number]>()
   const rings = new Map<string, Ring>()
+  const values: Record<string, unknown> = {}
   const scanner = Structural.acquire()
   try {
     scanner.begin({
@@ -177,19 +195,23 @@ const scanFile = async (handle: FileHandle, window: number): Promise<ScanResult>
         ring.push(start, end)
       }
     }, TRACKED)
+    if (size <= Structural.CHUNK_BYTES) {
+      const n = await readInto(handle, scanner.buffer, size)
+      scanner.process(n)
+      scanner.finish()
+      for (const [key, [start, end]] of roots) {
+        values[key] = parseRange(path, scanner.buffer.subarray(start, end), `"${key}"`)
+      }
+      return { values, rings }
+    }
     await Structural.scanHandle(handle, scanner)
   } finally {
     Structural.release(scanner)
   }
-  return { roots, rings }
-}
-
-const rootValues = async (path: string, handle: FileHandle, scan: ScanResult): Promise<Record<string, unknown>> => {
-  const value: Record<string, unknown> = {}
-  for (const [key, [start, end]] of scan.roots) {
-    value[key] = parseRange(path, await readBytes(handle, start, end), `"${key}"`)
+  for (const [key, [start, end]] of roots) {
+    values[key] = parseRange(path, await readBytes(handle, start, end), `"${key}"`)
   }
-  return value
+  return { values, rings }
 }
 
 /**
@@ -207,8 +229,8 @@ export const readTail = (path: string, window: number): Promise<TailLoad> =>
       const session = decodeSession(path, parsed.success, droppedMessages, droppedToolUses)
       return { session, dropped: droppedMessages + droppedToolUses, fileBytes: size }
     }
-    const scan = await scanFile(handle, window)
-    const value = await rootValues(path, handle, scan)
+    const scan = await scanFile(path, handle, size, window)
+    const value = scan.values
     let droppedMessages = 0
     let droppedToolUses = 0
     for (const [key, ring] of scan.rings) {
@@ -235,9 +257,9 @@ export const readTail = (path: string, window: number): Promise<TailLoad> =>
  * structurally checked, never materialised.
  */
 export const readSummary = (path: string): Promise<SessionSummary> =>
-  withFile(path, async (handle) => {
-    const scan = await scanFile(handle, 0)
-    const value = await rootValues(path, handle, scan)
+  withFile(path, async (handle, size) => {
+    const scan = await scanFile(path, handle, size, 0)
+    const value = scan.values
     for (const key of scan.rings.keys()) value[key] = []
     const session = decodeSession(path, value)
     return {
