@@ -46,6 +46,77 @@ const OPEN = 0x5b
 const CLOSE = 0x5d
 
 /**
+ * The compact encoding of everything but the messages: `head` is the root up
+ * to and including `"messages":[`, `tail` is the rest from the `]` closing the
+ * messages (tool uses, usage, closing brace). `session.messages` is ignored:
+ * the caller writes the messages between the two, comma-separated
+ * ({@link encodeMessage}). Used to stream a session of any size to a file.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeFrame = (session: Session): { readonly head: Uint8Array; readonly tail: Uint8Array } => {
+  const { before, after } = frame(session)
+  return { head: concat([...before, BRACKET_OPEN]), tail: concat([BRACKET_CLOSE, ...after]) }
+}
+
+/**
+ * The compact encoding of one message (cached per message object).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeMessageBytes = (message: Message): Uint8Array => cached(messageCache, encodeMessage, message)
+
+const BRACKET_OPEN = Uint8Array.of(OPEN)
+const BRACKET_CLOSE = Uint8Array.of(CLOSE)
+const COMMA_BYTES = Uint8Array.of(COMMA)
+
+/** The root's bytes before the messages array (through `"messages":`) and after it. */
+const frame = (session: Session): { readonly before: Array<Uint8Array>; readonly after: Array<Uint8Array> } => {
+  const root = toWellFormedJson(encodeSession({ ...session, messages: [], toolUses: [] }))
+  const before: Array<Uint8Array> = [encoder.encode("{")]
+  const after: Array<Uint8Array> = []
+  let target = before
+  let first = true
+  for (const [key, value] of Object.entries(root)) {
+    const prefix = `${first ? "" : ","}${JSON.stringify(key)}:`
+    first = false
+    if (key === "messages") {
+      before.push(encoder.encode(prefix))
+      target = after
+    } else if (key === "tool_uses") {
+      target.push(encoder.encode(prefix))
+      target.push(joinArray(session.toolUses.map((t) => cached(toolUseCache, encodeToolUse, t))))
+    } else {
+      target.push(encoder.encode(prefix + JSON.stringify(value)))
+    }
+  }
+  after.push(encoder.encode("}"))
+  return { before, after }
+}
+
+/**
+ * The compact encoding of `session` as a list of byte chunks whose
+ * concatenation is {@link encode}; message chunks are the cached bytes of each
+ * message, so nothing is copied. Writers use this to avoid building one buffer
+ * of the whole file.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeChunks = (session: Session): ReadonlyArray<Uint8Array> => {
+  const { before, after } = frame(session)
+  const chunks: Array<Uint8Array> = [...before, BRACKET_OPEN]
+  session.messages.forEach((message, i) => {
+    if (i > 0) chunks.push(COMMA_BYTES)
+    chunks.push(cached(messageCache, encodeMessage, message))
+  })
+  chunks.push(BRACKET_CLOSE, ...after)
+  return chunks
+}
+
+/**
  * The compact UTF-8 encoding of `session`, byte-identical to what 4.5.7's
  * `save()` writes for the same value: keys in declaration order, `null` for
  * absent nullable fields, omitted `thought_signature`, canonical timestamps,
@@ -54,27 +125,7 @@ const CLOSE = 0x5d
  * @since 0.1.0
  * @category encoding
  */
-export const encode = (session: Session): Uint8Array => {
-  const root = toWellFormedJson(encodeSession({ ...session, messages: [], toolUses: [] }))
-  const pieces: Array<Uint8Array> = []
-  let first = true
-  pieces.push(encoder.encode("{"))
-  for (const [key, value] of Object.entries(root)) {
-    const prefix = `${first ? "" : ","}${JSON.stringify(key)}:`
-    first = false
-    if (key === "messages" || key === "tool_uses") {
-      pieces.push(encoder.encode(prefix))
-      const items = key === "messages"
-        ? session.messages.map((m) => cached(messageCache, encodeMessage, m))
-        : session.toolUses.map((t) => cached(toolUseCache, encodeToolUse, t))
-      pieces.push(joinArray(items))
-    } else {
-      pieces.push(encoder.encode(prefix + JSON.stringify(value)))
-    }
-  }
-  pieces.push(encoder.encode("}"))
-  return concat(pieces)
-}
+export const encode = (session: Session): Uint8Array => concat(encodeChunks(session))
 
 /**
  * {@link encode} as a string.
@@ -99,7 +150,13 @@ const joinArray = (items: ReadonlyArray<Uint8Array>): Uint8Array => {
   return out
 }
 
-const concat = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
+/**
+ * Concatenates byte chunks into one array.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const concat = (pieces: ReadonlyArray<Uint8Array>): Uint8Array => {
   let length = 0
   for (const piece of pieces) length += piece.length
   const out = new Uint8Array(length)

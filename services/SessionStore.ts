@@ -12,7 +12,8 @@
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { Context, Effect, Layer, Result, Schema, Semaphore } from "effect"
+import { Context, Effect, Layer, Result, Schema, Semaphore, Stream } from "effect"
+import type { Message } from "../schemas/Message.ts"
 import { escapeStringContent } from "../schemas/RustJson.ts"
 import * as Session_ from "../schemas/Session.ts"
 import type { Session, TailLoad } from "../schemas/Session.ts"
@@ -21,7 +22,7 @@ import * as SessionSummary_ from "../schemas/SessionSummary.ts"
 import type { SessionSummary } from "../schemas/SessionSummary.ts"
 import * as WorkspaceIndex from "../schemas/WorkspaceIndex.ts"
 import * as DataDir from "./DataDir.ts"
-import { writeFileAtomic } from "./internal/AtomicWrite.ts"
+import { AtomicWriteError, writeFileAtomic, writeFileAtomicWith } from "./internal/AtomicWrite.ts"
 import { canonicalize, componentsEqual, extensionOf } from "./internal/Paths.ts"
 import * as SessionFile from "./internal/SessionFile.ts"
 import * as WorkspaceIndexFile from "./internal/WorkspaceIndexFile.ts"
@@ -74,6 +75,19 @@ export class SessionStore extends Context.Service<SessionStore, {
    * Fails with `InvalidId`, or `Io`.
    */
   readonly save: (session: Session) => Effect.Effect<void, SessionStoreError>
+  /**
+   * Saves `session` with its messages taken, in order, from `messages`
+   * instead of `session.messages`: each message is encoded and written as it
+   * arrives, so a session larger than memory should hold (an import) is never
+   * built in full. Same format, atomicity, permissions, serialisation and
+   * index update as {@link save}; when the stream fails or is interrupted the
+   * previous file is kept. Fails with `InvalidId`, `Corrupt` (a message that
+   * cannot be encoded), `Io`, or the stream's own error.
+   */
+  readonly saveStream: <E, R>(
+    session: Session,
+    messages: Stream.Stream<Message, E, R>
+  ) => Effect.Effect<void, SessionStoreError | E, R>
   /**
    * The whole session. Fails with `InvalidId`, `NotFound`, `Corrupt` (naming
    * the file and the JSON path) or `Io`.
@@ -199,9 +213,9 @@ const fromReadError = (id: string | undefined) => (e: unknown): SessionStoreErro
   return new SessionStoreError({ reason: "Io", message: `Session store failure: ${String(e)}`, cause: e })
 }
 
-const encodeSession = (session: Session): Effect.Effect<Uint8Array, SessionStoreError> =>
+const encodeSession = (session: Session): Effect.Effect<ReadonlyArray<Uint8Array>, SessionStoreError> =>
   Effect.try({
-    try: () => SessionJson.encode(session),
+    try: () => SessionJson.encodeChunks(session),
     catch: (e) =>
       new SessionStoreError({
         reason: "Corrupt",
@@ -226,6 +240,19 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     return lock
   }
   const pathOf = (id: string) => NodePath.join(sessionsDir, `${id}.json`)
+
+  const makeSessionsDir = (id: string) =>
+    Effect.tryPromise({
+      try: () => NodeFs.promises.mkdir(sessionsDir, { recursive: true, mode: 0o700 }),
+      catch: (e) =>
+        new SessionStoreError({
+          reason: "Io",
+          message: `Cannot create ${sessionsDir}: ${(e as Error).message}`,
+          path: sessionsDir,
+          sessionId: id,
+          cause: e
+        })
+    })
 
   const readTail = (id: string | undefined, path: string, window: number) =>
     Effect.tryPromise({ try: () => SessionFile.readTail(path, window), catch: fromReadError(id) })
@@ -265,25 +292,37 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     const id = yield* validateId(session.id)
     const bytes = yield* encodeSession(session)
     const path = pathOf(id)
-    yield* Effect.tryPromise({
-      try: () => NodeFs.promises.mkdir(sessionsDir, { recursive: true, mode: 0o700 }),
-      catch: (e) =>
-        new SessionStoreError({
-          reason: "Io",
-          message: `Cannot create ${sessionsDir}: ${(e as Error).message}`,
-          path: sessionsDir,
-          sessionId: id,
-          cause: e
-        })
-    })
+    yield* makeSessionsDir(id)
     yield* lockFor(id).withPermits(1)(writeFileAtomic(path, bytes, { mode: 0o600, sync: true })).pipe(
-      Effect.mapError((e) =>
-        new SessionStoreError({ reason: "Io", message: `Cannot save session ${id}: ${e.message}`, path, sessionId: id, cause: e })
-      )
+      Effect.mapError(saveError(id, path))
     )
     const directory = session.metadata.directory
     if (directory !== null) yield* upsertIndex(canonicalize(directory), id)
   })
+
+  const saveStream = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
+    Effect.gen(function*() {
+      const id = yield* validateId(session.id)
+      const frame = yield* encodeFrame(session)
+      const path = pathOf(id)
+      yield* makeSessionsDir(id)
+      yield* lockFor(id).withPermits(1)(writeFileAtomicWith(path, (sink) =>
+        Effect.gen(function*() {
+          yield* sink.write(frame.head)
+          let first = true
+          yield* Stream.runForEach(messages, (message) =>
+            Effect.flatMap(encodeMessage(session.id, message), (bytes) => {
+              const write = first ? sink.write(bytes) : sink.writeMany([COMMA, bytes])
+              first = false
+              return write
+            }))
+          yield* sink.write(frame.tail)
+        }), { mode: 0o600, sync: true })).pipe(
+          Effect.catchIf((e): e is AtomicWriteError => e instanceof AtomicWriteError, (e) => Effect.fail(saveError(id, path)(e)))
+        )
+      const directory = session.metadata.directory
+      if (directory !== null) yield* upsertIndex(canonicalize(directory), id)
+    }).pipe(Effect.withSpan("SessionStore.saveStream"))
 
   const load = Effect.fn("SessionStore.load")(function*(id: string) {
     yield* validateId(id)
@@ -392,6 +431,7 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
 
   return SessionStore.of({
     save,
+    saveStream,
     load,
     loadTail,
     delete: delete_,
@@ -400,6 +440,35 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     lastForDirectory
   })
 }
+
+const COMMA = Uint8Array.of(0x2c)
+
+const saveError = (id: string, path: string) => (e: AtomicWriteError): SessionStoreError =>
+  new SessionStoreError({ reason: "Io", message: `Cannot save session ${id}: ${e.message}`, path, sessionId: id, cause: e })
+
+const encodeFrame = (session: Session) =>
+  Effect.try({
+    try: () => SessionJson.encodeFrame(session),
+    catch: (e) =>
+      new SessionStoreError({
+        reason: "Corrupt",
+        message: `Session ${session.id} cannot be encoded: ${(e as Error).message ?? String(e)}`,
+        sessionId: session.id,
+        cause: e
+      })
+  })
+
+const encodeMessage = (id: string, message: Message) =>
+  Effect.try({
+    try: () => SessionJson.encodeMessageBytes(message),
+    catch: (e) =>
+      new SessionStoreError({
+        reason: "Corrupt",
+        message: `A message of session ${id} cannot be encoded: ${(e as Error).message ?? String(e)}`,
+        sessionId: id,
+        cause: e
+      })
+  })
 
 /** `canonicalize` with a per-call cache: sessions of one directory share the realpath call. */
 const cachedCanonicalize = () => {
@@ -445,10 +514,12 @@ export const makeMemory = (): SessionStore["Service"] => {
 
   const save = Effect.fn("SessionStore.save")(function*(session: Session) {
     const id = yield* validateId(session.id)
-    const bytes = yield* encodeSession(session)
+    const bytes = SessionJson.concat(yield* encodeSession(session))
     files.set(id, { bytes, sequence: ++sequence })
     if (session.metadata.directory !== null) index.set(normalize(session.metadata.directory), id)
   })
+  const saveStream = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
+    Effect.flatMap(Stream.runCollect(messages), (collected) => save({ ...session, messages: Array.from(collected) }))
   const load = Effect.fn("SessionStore.load")(function*(id: string) {
     return (yield* get(id)).session
   })
@@ -505,6 +576,7 @@ export const makeMemory = (): SessionStore["Service"] => {
 
   return SessionStore.of({
     save,
+    saveStream,
     load,
     loadTail,
     delete: delete_,

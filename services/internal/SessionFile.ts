@@ -122,15 +122,6 @@ const decodeSession = (path: string, value: unknown, droppedMessages = 0, droppe
   return result.success
 }
 
-const keepLast = (value: unknown, key: string, window: number): number => {
-  if (value === null || typeof value !== "object") return 0
-  const items = (value as Record<string, unknown>)[key]
-  if (!Array.isArray(items) || items.length <= window) return 0
-  const dropped = items.length - Math.max(0, window)
-  ;(value as Record<string, unknown>)[key] = window <= 0 ? [] : items.slice(dropped)
-  return dropped
-}
-
 /** The last `window` elements of an array, as byte ranges, plus how many there were. */
 class Ring {
   readonly starts: Array<number> = []
@@ -220,14 +211,13 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
  */
 export const readTail = (path: string, window: number): Promise<TailLoad> =>
   withFile(path, async (handle, size) => {
-    if (size <= WHOLE_FILE_LIMIT) {
+    // A whole load of a file that fits in a string is fastest with JSON.parse;
+    // a bounded window (or a huge file) streams, so memory follows the window.
+    if (window === Number.POSITIVE_INFINITY && size <= WHOLE_FILE_LIMIT) {
       const bytes = await readBytes(handle, 0, size)
       const parsed = SessionJson.parseJson(bytes)
       if (Result.isFailure(parsed)) throw corrupt(path, parsed.failure.message)
-      const droppedMessages = Number.isFinite(window) ? keepLast(parsed.success, "messages", window) : 0
-      const droppedToolUses = Number.isFinite(window) ? keepLast(parsed.success, "tool_uses", window) : 0
-      const session = decodeSession(path, parsed.success, droppedMessages, droppedToolUses)
-      return { session, dropped: droppedMessages + droppedToolUses, fileBytes: size }
+      return { session: decodeSession(path, parsed.success), dropped: 0, fileBytes: size }
     }
     const scan = await scanFile(path, handle, size, window)
     const value = scan.values

@@ -3,7 +3,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeFs from "node:fs"
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer, Stream } from "effect"
 import * as DataDir from "../../services/DataDir.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Sessions from "../utils/Sessions.ts"
@@ -87,6 +87,28 @@ for (const [name, makeStore] of implementations) {
         const all = yield* store.loadTail(session.id, Number.POSITIVE_INFINITY)
         expect([all.dropped, all.session]).toEqual([0, session])
         expect(failure(yield* Effect.exit(store.loadTail(session.id, -1))).reason).toBe("InvalidId")
+      }))
+
+    it.effect("saveStream writes the same session as save, with messages taken from a stream", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const session = Sessions.make({ messages: 50, toolUses: 3 })
+        yield* store.saveStream({ ...session, messages: [] }, Stream.fromIterable(session.messages))
+        expect(yield* store.load(session.id)).toEqual(session)
+        const empty = Sessions.make({ messages: 0 })
+        yield* store.saveStream(empty, Stream.empty)
+        expect(yield* store.load(empty.id)).toEqual(empty)
+      }))
+
+    it.effect("saveStream keeps the previous session when the stream fails", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const session = Sessions.make({ messages: 3 })
+        yield* store.save(session)
+        const failing = Stream.concat(Stream.fromIterable(session.messages), Stream.fail("the source broke"))
+        const exit = yield* Effect.exit(store.saveStream({ ...session, title: "new", messages: [] }, failing))
+        expect(Exit.isFailure(exit)).toBe(true)
+        expect(yield* store.load(session.id)).toEqual(session)
       }))
 
     it.effect("delete removes a session and is a no-op when it is missing", () =>

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { Effect, Exit, Fiber, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer, Stream } from "effect"
 import * as Message from "../../schemas/Message.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as DataDir from "../../services/DataDir.ts"
@@ -277,6 +277,23 @@ describe("SessionStore.layerFileSystem", () => {
       yield* Fiber.interrupt(fiber)
       expect(NodeFs.existsSync(`${file(big.id)}.tmp`)).toBe(false)
       expect(NodeFs.readFileSync(file(big.id)).equals(before)).toBe(true)
+    }))
+
+  it.effect("saveStream writes the bytes save writes, and leaves no temp file when its stream fails", () =>
+    Effect.gen(function*() {
+      const { store, workspace, file, sessions } = yield* setup
+      const session = Sessions.make({ directory: workspace, messages: 200 })
+      yield* store.save(session)
+      const saved = NodeFs.readFileSync(file(session.id))
+      NodeFs.rmSync(file(session.id))
+      yield* store.saveStream({ ...session, messages: [] }, Stream.fromIterable(session.messages))
+      expect(NodeFs.readFileSync(file(session.id)).equals(saved)).toBe(true)
+      const exit = yield* Effect.exit(
+        store.saveStream({ ...session, messages: [] }, Stream.concat(Stream.fromIterable(session.messages), Stream.fail("boom")))
+      )
+      expect(Exit.isFailure(exit)).toBe(true)
+      expect(NodeFs.readFileSync(file(session.id)).equals(saved)).toBe(true)
+      expect(NodeFs.readdirSync(sessions).filter((n) => n.endsWith(".tmp"))).toEqual([])
     }))
 
   it.effect("saves of one id are serialised: concurrent saves all land, the file is one of them", () =>
