@@ -10,6 +10,7 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { print, type Row } from "./harness.ts"
+import { benchCodexImport } from "./codex.ts"
 import { benchStore } from "./store.ts"
 
 const args = process.argv.slice(2)
@@ -17,7 +18,8 @@ const quick = args.includes("--quick")
 const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined
 
 const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<ReadonlyArray<Row>>]> = [
-  ["store", "Session store (issue 2)", (work) => benchStore(work, quick)]
+  ["store", "Session store (issue 2)", (work) => benchStore(work, quick)],
+  ["codex", "Codex import (issue 4)", (work) => benchCodexImport(work)]
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

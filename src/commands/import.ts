@@ -1,0 +1,125 @@
+/**
+ * `codetether import codex [--id ID] [--all] [--json]`: imports OpenAI Codex
+ * CLI sessions into the session store (codetether-agent 4.5.7
+ * `import_codex_sessions_for_directory` / `import_codex_session_by_id`).
+ *
+ * - default: the Codex sessions whose cwd is the current directory;
+ * - `--id ID`: that one session, whatever its directory;
+ * - `--all`: every Codex session.
+ *
+ * Each session is written only when it is new or newer than the stored copy
+ * (4.5.7's persist rule); the command prints one line per session (or, with
+ * `--json`, one object `{imported, skipped, importedIds, skippedIds,
+ * failed}`). A rollout that cannot be imported is reported and makes the
+ * command exit with status 1 after the others are imported.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Option, Schema } from "effect"
+import { Command, Flag } from "effect/cli"
+import * as CodexImport from "../../services/CodexImport.ts"
+import { currentDirectory, json, printLine } from "./shared.ts"
+
+/**
+ * A usage error of `import codex` (`--id` with `--all`), or the summary
+ * failure when some rollouts could not be imported.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ImportCommandError extends Schema.TaggedError<ImportCommandError>()("ImportCommandError", {
+  message: Schema.String
+}) {}
+
+const render = (report: CodexImport.ImportReport, scope: string) =>
+  Effect.gen(function*() {
+    if (report.sessions.length + report.failed.length === 0) {
+      yield* printLine(`No Codex sessions found ${scope}.`)
+      return
+    }
+    for (const { id, status, title } of report.sessions) {
+      const label = title === null ? id : `${id} ${JSON.stringify(title)}`
+      yield* printLine(status === "imported" ? `imported ${label}` : `skipped  ${label} (already up to date)`)
+    }
+    for (const failure of report.failed) yield* printLine(`failed   ${failure.path}: ${failure.message}`)
+    yield* printLine(
+      `${report.imported} imported, ${report.skipped} skipped${
+        report.failed.length > 0 ? `, ${report.failed.length} failed` : ""
+      }.`
+    )
+  })
+
+/**
+ * `import codex`.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const codexCommand = Command.make("codex", {
+  id: Flag.String("id").pipe(
+    Flag.withDescription("Import only the Codex session with this id (any directory)"),
+    Flag.optional
+  ),
+  all: Flag.Boolean("all").pipe(
+    Flag.withDescription("Import every Codex session, not only those of the current directory"),
+    Flag.withDefault(false)
+  ),
+  json
+}, Effect.fn("import.codex")(function*({ all, id, json }) {
+  const codex = yield* CodexImport.CodexImport
+  if (Option.isSome(id) && all) {
+    return yield* new ImportCommandError({ message: "--id and --all cannot be used together" })
+  }
+  let report: CodexImport.ImportReport
+  let scope: string
+  if (Option.isSome(id)) {
+    const result = yield* codex.importOne(id.value)
+    const imported = result.status === "imported"
+    report = {
+      imported: imported ? 1 : 0,
+      skipped: imported ? 0 : 1,
+      importedIds: imported ? [result.id] : [],
+      skippedIds: imported ? [] : [result.id],
+      failed: [],
+      sessions: [result]
+    }
+    scope = `with id ${id.value}`
+  } else if (all) {
+    report = yield* codex.importAll
+    scope = codex.home === undefined ? "" : `in ${codex.home}`
+  } else {
+    const directory = yield* currentDirectory
+    report = yield* codex.importForDirectory(directory)
+    scope = `for ${directory}`
+  }
+  if (json) {
+    const { failed, imported, importedIds, skipped, skippedIds } = report
+    yield* printLine(JSON.stringify({ imported, skipped, importedIds, skippedIds, failed }))
+  } else {
+    yield* render(report, scope)
+  }
+  if (report.failed.length > 0) {
+    return yield* new ImportCommandError({
+      message: `${report.failed.length} Codex session${report.failed.length === 1 ? "" : "s"} could not be imported`
+    })
+  }
+})).pipe(
+  Command.withDescription("Import OpenAI Codex CLI sessions (rollouts under $CODEX_HOME/sessions)"),
+  Command.withExamples([
+    { command: "codetether import codex", description: "Import the Codex sessions of the current directory" },
+    { command: "codetether import codex --id 01a2013b-c1ee-7120-b0ee-fab476a007fd", description: "Import one session" },
+    { command: "codetether import codex --all --json", description: "Import every Codex session; print counts as JSON" }
+  ])
+)
+
+/**
+ * `import`: the parent of `import codex`. The lead wires it into the root
+ * command and provides `CodexImport` (which needs `SessionStore`).
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const importCommand = Command.make("import").pipe(
+  Command.withDescription("Import sessions written by other coding agents"),
+  Command.withSubcommands([codexCommand])
+)
