@@ -24,6 +24,7 @@
 import { Option, Predicate, Result, Schema } from "effect"
 import type { ContentPart, Message } from "./Message.ts"
 import * as Provenance from "./Provenance.ts"
+import { stableStringify } from "./RustJson.ts"
 import type { Session } from "./Session.ts"
 import * as SessionMetadata from "./SessionMetadata.ts"
 import type { SessionSummary } from "./SessionSummary.ts"
@@ -566,42 +567,6 @@ const decodeReasoningText = Schema.decodeUnknownOption(ReasoningText)
 // ---------------------------------------------------------------------------
 // Mapping helpers
 // ---------------------------------------------------------------------------
-
-/**
- * Compares two strings by Unicode code point (the order of Rust `String`
- * and of serde_json's sorted maps), not by UTF-16 code unit.
- */
-const compareCodePoints = (a: string, b: string): number => {
-  const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) {
-    const ca = a.charCodeAt(i)
-    const cb = b.charCodeAt(i)
-    if (ca === cb) continue
-    const sa = ca >= 0xd800 && ca <= 0xdfff
-    const sb = cb >= 0xd800 && cb <= 0xdfff
-    if (sa !== sb) return sa ? 1 : -1
-    return ca - cb
-  }
-  return a.length - b.length
-}
-
-/**
- * Compact JSON of any JSON value with object keys sorted by code point, as
- * serde_json prints a `Value` (no spaces). Used for non-string tool call
- * arguments and tool outputs, so the same value always gives the same text.
- *
- * @since 0.1.0
- * @category encoding
- */
-export const stableStringify = (value: unknown): string => {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`
-  if (Predicate.isObject(value)) {
-    const record = value as Record<string, unknown>
-    const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort(compareCodePoints)
-    return `{${keys.map((key) => `${JSON.stringify(key)}:${stableStringify(record[key])}`).join(",")}}`
-  }
-  return JSON.stringify(value) ?? "null"
-}
 
 /**
  * Longest derived title, in Unicode code points; a longer first line is cut

@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { Schema, SchemaTransformation } from "effect"
+import { Predicate, Schema, SchemaTransformation } from "effect"
 
 /**
  * Formats a finite number the way serde_json's ryu formatter does:
@@ -128,3 +128,43 @@ export const toWellFormedJson = <A>(value: A): A => {
  * @category formatting
  */
 export const escapeStringContent = (text: string): string => JSON.stringify(text.toWellFormed()).slice(1, -1)
+
+/**
+ * Compares two strings by Unicode code point (the order of Rust `String`
+ * and of serde_json's sorted maps), not by UTF-16 code unit.
+ *
+ * @since 0.1.0
+ * @category ordering
+ */
+export const compareCodePoints = (a: string, b: string): number => {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i)
+    const cb = b.charCodeAt(i)
+    if (ca === cb) continue
+    const sa = ca >= 0xd800 && ca <= 0xdfff
+    const sb = cb >= 0xd800 && cb <= 0xdfff
+    if (sa !== sb) return sa ? 1 : -1
+    return ca - cb
+  }
+  return a.length - b.length
+}
+
+/**
+ * Compact JSON of any JSON value with object keys sorted by code point, as
+ * serde_json prints a `Value` (its map is a `BTreeMap`; no spaces). Used
+ * where 4.5.7 serialises parsed JSON: tool-call arguments in events, Codex
+ * arguments and outputs that are not strings.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const stableStringify = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`
+  if (Predicate.isObject(value)) {
+    const record = value as Record<string, unknown>
+    const keys = Object.keys(record).filter((key) => record[key] !== undefined).sort(compareCodePoints)
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${stableStringify(record[key])}`).join(",")}}`
+  }
+  return JSON.stringify(value) ?? "null"
+}

@@ -358,11 +358,6 @@ describe("CodexRollout titles", () => {
 })
 
 describe("CodexRollout helpers", () => {
-  it("stableStringify sorts object keys by code point, recursively, with no spaces", () => {
-    expect(CodexRollout.stableStringify({ b: [{ d: 1, c: null }], a: "é\n", "\uff61": 1, "😀": 2 }))
-      .toBe("{\"a\":\"é\\n\",\"b\":[{\"c\":null,\"d\":1}],\"\uff61\":1,\"😀\":2}")
-    expect(CodexRollout.stableStringify([true, 1.5, "x"])).toBe("[true,1.5,\"x\"]")
-  })
 
   it("reasoningText prefers string content, then array content, then the summary", () => {
     const item = (fields: Partial<CodexRollout.ReasoningPayload>): CodexRollout.ReasoningPayload => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
-import { escapeStringContent, F64, formatF64, toWellFormedJson } from "../../schemas/RustJson.ts"
+import { escapeStringContent, F64, formatF64, stableStringify, toWellFormedJson } from "../../schemas/RustJson.ts"
 
 describe("RustJson", () => {
   it("formats f64 like serde_json (ryu)", () => {
@@ -42,5 +42,11 @@ describe("RustJson", () => {
 
   it("escapes a directory for the prefilter needle as serde_json does", () => {
     expect(escapeStringContent("/home/dev/we\"ird\\dir/café\t")).toBe("/home/dev/we\\\"ird\\\\dir/café\\t")
+  })
+
+  it("stableStringify sorts object keys by code point, recursively, with no spaces", () => {
+    expect(stableStringify({ b: [{ d: 1, c: null }], a: "é\n", "\uff61": 1, "😀": 2 }))
+      .toBe("{\"a\":\"é\\n\",\"b\":[{\"c\":null,\"d\":1}],\"\uff61\":1,\"😀\":2}")
+    expect(stableStringify([true, 1.5, "x"])).toBe("[true,1.5,\"x\"]")
   })
 })

@@ -1,0 +1,429 @@
+/**
+ * The agentic prompt loop (4.5.7 `Session::prompt_with_events_and_images`,
+ * BEHAVIOUR §6): append the user message, send the transcript and the tools to
+ * the provider, run the tool calls the model makes, and repeat until the model
+ * answers without tool calls or `maxSteps` is reached.
+ *
+ * Differences from 4.5.7, all fixes its spec recommends:
+ * - `session.usage` aggregates every round trip and `tool_uses` records every
+ *   tool call (4.5.7 never updated either);
+ * - the assistant message is appended before its tool results, which follow it
+ *   one per call, in call order (4.5.7 could put results first);
+ * - tools run in `metadata.directory` (4.5.7's events variant used `$PWD`);
+ * - the session is saved after every step, so a crash loses at most the step
+ *   in flight;
+ * - on a provider error or an interruption the completed steps are saved, a
+ *   tool call left without a result gets an "interrupted" result (so the next
+ *   prompt sends a valid transcript), and `Error` then `Done` are published
+ *   (4.5.7 returned without saving, `Error` or `Done`);
+ * - thinking received while streaming is kept as a `thinking` part and
+ *   reported with `ThinkingComplete` (4.5.7's streaming path dropped it);
+ * - every round trip also publishes a durable `TokenUsage` (source `root`).
+ *
+ * Events of one step, in order: `Thinking`, `TextChunk` (snapshots while
+ * streaming), `UsageReport`, `TokenUsage`, `ThinkingComplete`, `TextChunk` +
+ * `TextComplete` (the trimmed step text), then per tool call `ToolCallStart`,
+ * `ToolCallComplete` (only `ToolCallComplete` for a call whose arguments were
+ * cut off). After the last step: `SessionSync`, `Done`.
+ *
+ * @since 0.1.0
+ */
+import { Cause, Clock, Context, Effect, Exit, Layer, Queue, Schema, Stream } from "effect"
+import * as ImageAttachment from "../schemas/ImageAttachment.ts"
+import * as Message from "../schemas/Message.ts"
+import * as Provider from "../schemas/Provider.ts"
+import { stableStringify } from "../schemas/RustJson.ts"
+import * as Session from "../schemas/Session.ts"
+import * as SessionEvent from "../schemas/SessionEvent.ts"
+import * as Timestamp from "../schemas/Timestamp.ts"
+import type { ToolUse } from "../schemas/ToolUse.ts"
+import * as Usage from "../schemas/Usage.ts"
+import * as CodetetherConfig from "./CodetetherConfig.ts"
+import * as ProviderRegistry from "./ProviderRegistry.ts"
+import * as SessionBus from "./SessionBus.ts"
+import * as SessionStore from "./SessionStore.ts"
+import * as SystemPrompt from "./SystemPrompt.ts"
+import * as ToolRegistry from "./ToolRegistry.ts"
+
+/**
+ * Why a prompt failed: `Provider` (no provider, an unavailable one, or the
+ * model call failed after its retries) or `Store` (the session could not be
+ * saved). The completed steps are saved and `Error` then `Done` published
+ * before the failure is returned.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionLoopError extends Schema.TaggedError<SessionLoopError>()("SessionLoopError", {
+  reason: Schema.Literals(["Provider", "Store"]),
+  message: Schema.String,
+  sessionId: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/**
+ * Options of one prompt.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PromptOptions {
+  /** Images attached to the user message (4.5.7 `prompt_with_events_and_images`). */
+  readonly images?: ReadonlyArray<ImageAttachment.ImageAttachment> | undefined
+  /** Step limit for this prompt (default: the configuration's, 250). Exhausting it is not an error. */
+  readonly maxSteps?: number | undefined
+}
+
+/**
+ * What a prompt produced: the answer (4.5.7 `SessionResult`), the session as
+ * saved, and how many steps (model round trips) it took.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PromptResult {
+  readonly result: SessionEvent.SessionResult
+  readonly session: Session.Session
+  readonly steps: number
+}
+
+/**
+ * @since 0.1.0
+ * @category services
+ */
+export class SessionLoop extends Context.Service<SessionLoop, {
+  /**
+   * Runs one prompt on `session` to completion and returns the answer and the
+   * saved session; its events are published on the {@link SessionBus.SessionBus}.
+   * Fails with {@link SessionLoopError}; interruption (Ctrl-C) saves the
+   * completed steps first.
+   */
+  readonly prompt: (
+    session: Session.Session,
+    message: string,
+    options?: PromptOptions
+  ) => Effect.Effect<PromptResult, SessionLoopError>
+  /**
+   * The same prompt as a stream of its events (ending with `Done`), also
+   * published on the bus. The stream fails with the prompt's error after its
+   * `Error` and `Done` events; stopping the stream early interrupts the prompt.
+   * The final session is the payload of the `SessionSync` event.
+   */
+  readonly promptStream: (
+    session: Session.Session,
+    message: string,
+    options?: PromptOptions
+  ) => Stream.Stream<SessionEvent.SessionEvent, SessionLoopError>
+}>()("codetether/SessionLoop") {}
+
+/**
+ * `TextChunk` snapshots are cut to this many UTF-8 bytes (4.5.7: 262144).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_SNAPSHOT_BYTES = 262_144
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** The streamed text so far, cut at a UTF-8 boundary when longer than {@link MAX_SNAPSHOT_BYTES}. */
+const snapshot = (text: string): string => {
+  if (text.length * 3 <= MAX_SNAPSHOT_BYTES) return text
+  const bytes = encoder.encode(text)
+  if (bytes.length <= MAX_SNAPSHOT_BYTES) return text
+  let end = MAX_SNAPSHOT_BYTES
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
+  return `${decoder.decode(bytes.subarray(0, end))} …[truncated]`
+}
+
+/**
+ * The tool result for a call whose JSON arguments are incomplete (4.5.7
+ * §6.3 step 15).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const truncatedCallText = (name: string): string =>
+  `Error: Your tool call to \`${name}\` was truncated — its JSON arguments were cut off before they were complete, ` +
+  "most likely because the response hit the max_tokens limit. Retry with smaller arguments, for example by writing " +
+  "a large file in several smaller pieces."
+
+/**
+ * The tool result given to a call that never finished because the prompt was
+ * interrupted or failed.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const INTERRUPTED_CALL_TEXT =
+  "Error: This tool call was interrupted before it finished (the prompt was stopped), so it has no result."
+
+interface Collected {
+  readonly text: string
+  readonly thinking: string
+  readonly calls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: string }>
+  readonly usage: Usage.Usage
+}
+
+/** Collects one provider stream (4.5.7 `collect_stream_completion_with_events`), publishing text snapshots. */
+const collect = (
+  stream: Stream.Stream<Provider.StreamEvent, ProviderRegistry.ProviderError>,
+  emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
+): Effect.Effect<Collected, ProviderRegistry.ProviderError> => {
+  let text = ""
+  let thinking = ""
+  let usage = Usage.empty
+  const calls = new Map<string, { id: string; name: string; arguments: string }>()
+  return Stream.runForEach(stream, (event) => {
+    switch (event._tag) {
+      case "TextDelta": {
+        if (event.text.length === 0) return Effect.void
+        text += event.text
+        return emit(SessionEvent.make.textChunk(snapshot(text)))
+      }
+      case "ThinkingDelta":
+        thinking += event.text
+        return Effect.void
+      case "ToolCallStart": {
+        const existing = calls.get(event.id)
+        if (existing === undefined) calls.set(event.id, { id: event.id, name: event.name, arguments: "" })
+        else if (existing.name === "tool") existing.name = event.name
+        return Effect.void
+      }
+      case "ToolCallDelta": {
+        const existing = calls.get(event.id)
+        if (existing === undefined) calls.set(event.id, { id: event.id, name: "tool", arguments: event.argumentsDelta })
+        else existing.arguments += event.argumentsDelta
+        return Effect.void
+      }
+      case "Usage":
+        usage = event.usage
+        return Effect.void
+      case "ToolCallEnd":
+      case "Finish":
+        return Effect.void
+    }
+  }).pipe(Effect.map(() => ({ text, thinking, calls: [...calls.values()], usage })))
+}
+
+const parseArguments = (text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } => {
+  if (text.trim().length === 0) return { ok: true, value: {} }
+  try {
+    return { ok: true, value: JSON.parse(text) }
+  } catch {
+    return { ok: false }
+  }
+}
+
+/** The mutable state of one prompt, read by the recovery on failure or interruption. */
+interface State {
+  session: Session.Session
+  /** Tool calls of the last assistant message that have no result yet. */
+  pending: Array<Message.ToolCallPart>
+  /** The session differs from what is on disk. */
+  dirty: boolean
+}
+
+/**
+ * The loop over its services.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = Effect.gen(function*() {
+  const store = yield* SessionStore.SessionStore
+  const registry = yield* ProviderRegistry.ProviderRegistry
+  const tools = yield* ToolRegistry.ToolRegistry
+  const bus = yield* SessionBus.SessionBus
+  const config = yield* CodetetherConfig.CodetetherConfig
+  const systemPrompt = yield* SystemPrompt.SystemPrompt
+
+  const storeError = (sessionId: string) => (e: SessionStore.SessionStoreError) =>
+    new SessionLoopError({ reason: "Store", message: e.message, sessionId, cause: e })
+
+  const save = (state: State) =>
+    store.save(state.session).pipe(
+      Effect.tap(() => Effect.sync(() => (state.dirty = false))),
+      Effect.mapError(storeError(state.session.id))
+    )
+
+  const append = Effect.fnUntraced(function*(state: State, message: Message.Message) {
+    state.session = Session.addMessage(state.session, message, yield* Timestamp.now)
+    state.dirty = true
+  })
+
+  const runCall = Effect.fnUntraced(function*(
+    state: State,
+    call: Message.ToolCallPart,
+    directory: string,
+    emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
+  ) {
+    const parsed = parseArguments(call.arguments)
+    let output: string
+    let success: boolean
+    if (!parsed.ok) {
+      output = truncatedCallText(call.name)
+      success = false
+      yield* emit(SessionEvent.make.toolCallComplete(call.name, output, false, 0))
+    } else {
+      const normalized = ToolRegistry.normalize(call.name, parsed.value)
+      yield* emit(SessionEvent.make.toolCallStart(normalized.name, stableStringify(normalized.args)))
+      const started = yield* Clock.currentTimeMillis
+      const result = yield* tools.execute({ name: call.name, args: parsed.value }, { directory })
+      output = result.output
+      success = result.success
+      const elapsed = (yield* Clock.currentTimeMillis) - started
+      yield* emit(SessionEvent.make.toolCallComplete(normalized.name, output, success, elapsed))
+    }
+    yield* append(state, Message.toolResult(call.id, output))
+    const use: ToolUse = { id: call.id, name: call.name, input: call.arguments, output, success }
+    state.session = { ...state.session, toolUses: [...state.session.toolUses, use] }
+    state.pending.shift()
+  })
+
+  const run = (
+    initial: Session.Session,
+    message: string,
+    options: PromptOptions,
+    emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
+  ): Effect.Effect<PromptResult, SessionLoopError> => {
+    const state: State = { session: initial, pending: [], dirty: false }
+    const sessionId = initial.id
+
+    const body = Effect.gen(function*() {
+      yield* emit(SessionEvent.make.thinking())
+      const applied = yield* config.apply(state.session, registry)
+      state.session = applied.session
+      const selected = yield* registry.select(state.session.metadata.model ?? config.model).pipe(
+        Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
+      )
+      yield* append(state, ImageAttachment.userMessage(message, options.images ?? []))
+      state.session = Session.generateTitle(state.session)
+      const directory = state.session.metadata.directory ?? process.cwd()
+      const system = Message.text("system", yield* systemPrompt.build(directory))
+      const temperature = Provider.temperatureFor(selected.model)
+      const maxSteps = Math.max(1, options.maxSteps ?? config.maxSteps)
+      let output = ""
+      let steps = 0
+      for (let step = 1; step <= maxSteps; step++) {
+        steps = step
+        yield* emit(SessionEvent.make.thinking())
+        const request: Provider.CompletionRequest = {
+          model: selected.model,
+          messages: [system, ...state.session.messages],
+          tools: tools.definitions,
+          maxTokens: config.maxTokens,
+          ...(temperature === undefined ? {} : { temperature })
+        }
+        const started = yield* Clock.currentTimeMillis
+        const response = yield* collect(selected.provider.stream(request), emit).pipe(
+          Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
+        )
+        const elapsed = (yield* Clock.currentTimeMillis) - started
+        const { promptTokens, completionTokens } = response.usage
+        yield* emit(SessionEvent.make.usageReport(promptTokens, completionTokens, elapsed, selected.model))
+        yield* emit(SessionEvent.make.tokenUsage({
+          source: "root",
+          model: selected.model,
+          promptTokens,
+          completionTokens,
+          durationMs: Math.max(0, Math.round(elapsed))
+        }))
+        state.session = { ...state.session, usage: Usage.add(state.session.usage, response.usage) }
+
+        const thinking = response.thinking.trim()
+        if (thinking.length > 0) yield* emit(SessionEvent.make.thinkingComplete(thinking))
+        const text = response.text.trim()
+        if (text.length > 0) {
+          yield* emit(SessionEvent.make.textChunk(text))
+          yield* emit(SessionEvent.make.textComplete(text))
+          output += `${response.text}\n`
+        }
+        const calls: Array<Message.ToolCallPart> = response.calls.map((c) => ({
+          type: "tool_call",
+          id: c.id,
+          name: c.name,
+          arguments: c.arguments
+        }))
+        const content: Array<Message.ContentPart> = [
+          ...(thinking.length > 0 ? [{ type: "thinking" as const, text: response.thinking }] : []),
+          ...(response.text.length > 0 ? [{ type: "text" as const, text: response.text }] : []),
+          ...calls
+        ]
+        if (content.length > 0) yield* append(state, { role: "assistant", content })
+        state.pending = [...calls]
+        for (const call of calls) yield* runCall(state, call, directory, emit)
+        yield* save(state)
+        if (calls.length === 0) break
+      }
+      yield* emit(SessionEvent.make.sessionSync(state.session))
+      yield* emit(SessionEvent.make.done())
+      return { result: { text: output.trim(), sessionId }, session: state.session, steps } satisfies PromptResult
+    })
+
+    // On failure or interruption: answer the calls left without a result, save
+    // what was completed, then publish Error and Done (4.5.7 did none of these).
+    const recover = (cause: Cause.Cause<SessionLoopError>) =>
+      Effect.gen(function*() {
+        for (const call of state.pending) {
+          yield* append(state, Message.toolResult(call.id, INTERRUPTED_CALL_TEXT))
+          const use: ToolUse = { id: call.id, name: call.name, input: call.arguments, output: INTERRUPTED_CALL_TEXT, success: false }
+          state.session = { ...state.session, toolUses: [...state.session.toolUses, use] }
+        }
+        state.pending = []
+        if (state.dirty) {
+          yield* store.save(state.session).pipe(
+            Effect.catch((e) => Effect.logError(`could not save session ${sessionId} after the prompt stopped: ${e.message}`))
+          )
+        }
+        const failure = cause.reasons.find((r) => r._tag === "Fail")
+        const message = failure !== undefined && failure._tag === "Fail"
+          ? failure.error.message
+          : Cause.hasInterruptsOnly(cause)
+          ? "Interrupted"
+          : `Unexpected error: ${Cause.pretty(cause)}`
+        yield* emit(SessionEvent.make.error(message))
+        yield* emit(SessionEvent.make.done())
+      })
+
+    return body.pipe(
+      Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.uninterruptible(recover(exit.cause))),
+      Effect.withSpan("SessionLoop.prompt", { attributes: { sessionId } })
+    )
+  }
+
+  const publish = (sessionId: string) => (event: SessionEvent.SessionEvent) => bus.publish(sessionId, event)
+
+  return SessionLoop.of({
+    prompt: (session, message, options = {}) => run(session, message, options, publish(session.id)),
+    promptStream: (session, message, options = {}) =>
+      Stream.callback<SessionEvent.SessionEvent, SessionLoopError>((queue) =>
+        run(session, message, options, (event) => Effect.andThen(publish(session.id)(event), Queue.offer(queue, event)))
+          .pipe(
+            Effect.matchCauseEffect({
+              onSuccess: () => Queue.end(queue),
+              onFailure: (cause) => Queue.failCause(queue, cause)
+            })
+          )
+      )
+  })
+})
+
+/**
+ * The loop over the store, providers, tools, bus, configuration and system
+ * prompt of the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer: Layer.Layer<
+  SessionLoop,
+  never,
+  | SessionStore.SessionStore
+  | ProviderRegistry.ProviderRegistry
+  | ToolRegistry.ToolRegistry
+  | SessionBus.SessionBus
+  | CodetetherConfig.CodetetherConfig
+  | SystemPrompt.SystemPrompt
+> = Layer.effect(SessionLoop, make)
