@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
-    hookTimeout: 60_000
+    hookTimeout: 60_000,
+    // deterministic output whatever the terminal or CI environment
+    env: { NO_COLOR: "1", FORCE_COLOR: "" }
   }
 })

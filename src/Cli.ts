@@ -6,8 +6,21 @@
  */
 import { Effect, Layer, Logger, Option } from "effect"
 import { Command, Flag, GlobalFlag } from "effect/cli"
+import * as CodetetherConfig from "../services/CodetetherConfig.ts"
+import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"
+import * as DurableSink from "../services/DurableSink.ts"
+import * as Images from "../services/Images.ts"
+import * as ProviderRegistry from "../services/ProviderRegistry.ts"
+import * as SessionBus from "../services/SessionBus.ts"
+import * as SessionLoop from "../services/SessionLoop.ts"
 import * as SessionStore from "../services/SessionStore.ts"
+import * as SystemPrompt from "../services/SystemPrompt.ts"
+import * as ToolRegistry from "../services/ToolRegistry.ts"
+import * as Config from "./commands/config.ts"
+import * as Import from "./commands/import.ts"
+import * as Providers from "./commands/providers.ts"
+import * as Run from "./commands/run.ts"
 import * as Sessions from "./commands/sessions.ts"
 import * as Version from "./version.ts"
 
@@ -55,6 +68,28 @@ export const layerLogger = Logger.layer([
 ])
 
 /**
+ * What `codetether run` needs on top of {@link layer}: the providers
+ * (environment and `providers.json`), the built-in tools, the event bus with
+ * the JSONL durable sink in `<data_dir>/events/`, the configuration, the
+ * system prompt, the Codex importer (for `--session <codex id>`) and image
+ * reading.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerAgent = SessionLoop.layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(
+    ProviderRegistry.layerConfig,
+    ToolRegistry.layer,
+    SessionBus.layer().pipe(Layer.provide(DurableSink.layerJsonl)),
+    CodetetherConfig.layer,
+    SystemPrompt.layer,
+    CodexImport.layer,
+    Images.layer
+  ))
+)
+
+/**
  * The root command.
  *
  * @since 0.1.0
@@ -62,7 +97,13 @@ export const layerLogger = Logger.layer([
  */
 export const root = Command.make("codetether").pipe(
   Command.withDescription("Persistent AI coding-agent sessions, compatible with codetether-agent 4.5.7"),
-  Command.withSubcommands([Sessions.command]),
+  Command.withSubcommands([
+    Run.command.pipe(Command.provide(layerAgent)),
+    Sessions.command.pipe(Command.provide(CodexImport.layer)),
+    Import.importCommand.pipe(Command.provide(CodexImport.layer)),
+    Providers.command.pipe(Command.provide(ProviderRegistry.layerConfig)),
+    Config.command.pipe(Command.provide(CodetetherConfig.layer))
+  ]),
   Command.provide(Layer.merge(layer, layerLogger)),
   Command.withGlobalFlags([DataDirFlag])
 )

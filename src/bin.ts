@@ -5,7 +5,7 @@
  * errors are rendered by the CLI with the help text.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, Effect } from "effect"
+import { Cause, ConfigProvider, Effect } from "effect"
 import * as Cli from "./Cli.ts"
 
 const describe = (error: unknown): string => {
@@ -38,7 +38,10 @@ const program = Cli.run(process.argv.slice(2)).pipe(
       process.exitCode = 1
     })
   ),
-  Effect.provide(NodeServices.layer)
+  Effect.provide(NodeServices.layer),
+  // A variable set to "" is set (4.5.7 reads CODETETHER_* provenance variables
+  // that way); settings that need a value treat blank as unset themselves.
+  Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ preserveEmptyStrings: true })))
 )
 
 NodeRuntime.runMain(program, { disableErrorReporting: true })

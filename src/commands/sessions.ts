@@ -8,12 +8,26 @@ import { Effect, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { TailLoad } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as SessionSummary_ from "../../schemas/SessionSummary.ts"
 import { SessionSummary } from "../../schemas/SessionSummary.ts"
+import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
 import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
 
 const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
+
+/** Codex sessions that have no native copy yet, titled `[Codex] <title>` (or `[Codex] <id>`). */
+const notImportedCodexSessions = Effect.gen(function*() {
+  const codex = yield* CodexImport.CodexImport
+  const sessions = yield* codex.listAll.pipe(
+    Effect.catch((e) => Effect.as(Effect.logWarning(`cannot list Codex sessions: ${e.message}`), []))
+  )
+  return sessions.filter((s) => s.state === "new").map((s) => ({
+    ...s.summary,
+    title: `[Codex] ${s.summary.title ?? s.summary.id}`
+  }))
+})
 
 const printSession = (load: TailLoad, asJson: boolean) =>
   asJson
@@ -35,11 +49,17 @@ const list = Command.make("list", {
   )
 }, Effect.fn("sessions.list")(function*({ all, json, limit }) {
   const store = yield* SessionStore.SessionStore
-  const summaries = all ? yield* store.list : yield* store.listForDirectory(yield* currentDirectory)
+  const native = all ? yield* store.list : yield* store.listForDirectory(yield* currentDirectory)
+  // With --all, Codex CLI sessions not imported yet are listed too, titled
+  // "[Codex] ..." as 4.5.7's merged listing does.
+  const codex = all ? yield* notImportedCodexSessions : []
+  const summaries = [...native, ...codex].sort(SessionSummary_.byUpdatedAtDesc)
   const shown = Option.match(limit, { onNone: () => summaries, onSome: (n) => summaries.slice(0, n) })
   yield* printLine(json ? JSON.stringify(encodeSummaries(shown)) : Render.table(shown, { withDirectory: all }))
 })).pipe(
-  Command.withDescription("List sessions, newest first (default: those of the current directory)"),
+  Command.withDescription(
+    "List sessions, newest first (default: those of the current directory; --all: every session, and Codex CLI sessions not imported yet)"
+  ),
   Command.withExamples([
     { command: "codetether sessions list", description: "Sessions of this directory" },
     { command: "codetether sessions list --all --json --limit 20", description: "The 20 newest sessions, as JSON" }
