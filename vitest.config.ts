@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // deterministic output whatever the terminal or CI environment
-    env: { NO_COLOR: "1", FORCE_COLOR: "" }
+    env: { NO_COLOR: "1", FORCE_COLOR: "0" }
   }
 })

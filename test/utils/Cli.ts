@@ -20,7 +20,7 @@ export const run = (
 ): Promise<CliResult> =>
   new Promise((resolve, reject) => {
     const env: Record<string, string> = {}
-    for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: "1", ...options.env })) {
+    for (const [k, v] of Object.entries({ ...process.env, NO_COLOR: "1", FORCE_COLOR: "0", ...options.env })) {
       if (v !== undefined) env[k] = v
     }
     const child = NodeChild.spawn(process.execPath, [BIN, ...args], {
