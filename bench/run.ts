@@ -10,6 +10,7 @@ import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { print, type Row } from "./harness.ts"
+import { benchAgent } from "./agent.ts"
 import { benchCodexImport } from "./codex.ts"
 import { benchStore } from "./store.ts"
 
@@ -19,7 +20,8 @@ const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefi
 
 const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<ReadonlyArray<Row>>]> = [
   ["store", "Session store (issue 2)", (work) => benchStore(work, quick)],
-  ["codex", "Codex import (issue 4)", (work) => benchCodexImport(work)]
+  ["codex", "Codex import (issue 4)", (work) => benchCodexImport(work)],
+  ["run", "codetether run (issue 3)", (work) => benchAgent(work)]
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

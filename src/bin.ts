@@ -5,7 +5,7 @@
  * errors are rendered by the CLI with the help text.
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, ConfigProvider, Effect } from "effect"
+import { Cause, ConfigProvider, Effect, Runtime } from "effect"
 import * as Cli from "./Cli.ts"
 
 const describe = (error: unknown): string => {
@@ -44,4 +44,12 @@ const program = Cli.run(process.argv.slice(2)).pipe(
   Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ preserveEmptyStrings: true })))
 )
 
-NodeRuntime.runMain(program, { disableErrorReporting: true })
+// Exit as soon as the program is done: Node would otherwise wait for idle
+// handles such as the HTTP client's keep-alive sockets (~60 ms after a run).
+NodeRuntime.runMain(program, {
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => Runtime.defaultTeardown(exit, (code) => {
+    onExit(code)
+    process.exit(code === 0 ? (typeof process.exitCode === "number" ? process.exitCode : 0) : code)
+  })
+})
