@@ -9,14 +9,8 @@ import { Command, Flag, GlobalFlag } from "effect/cli"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"
-import * as DurableSink from "../services/DurableSink.ts"
-import * as Images from "../services/Images.ts"
 import * as ProviderRegistry from "../services/ProviderRegistry.ts"
-import * as SessionBus from "../services/SessionBus.ts"
-import * as SessionLoop from "../services/SessionLoop.ts"
-import * as SessionStore from "../services/SessionStore.ts"
-import * as SystemPrompt from "../services/SystemPrompt.ts"
-import * as ToolRegistry from "../services/ToolRegistry.ts"
+import * as Codetether from "./Codetether.ts"
 import * as Config from "./commands/config.ts"
 import * as Import from "./commands/import.ts"
 import * as Providers from "./commands/providers.ts"
@@ -49,7 +43,7 @@ const dataDirLayer = Layer.unwrap(Effect.gen(function*() {
  * @since 0.1.0
  * @category layers
  */
-export const layer = SessionStore.layerFileSystem.pipe(Layer.provideMerge(dataDirLayer))
+export const layer = Codetether.layerStoreNoDeps.pipe(Layer.provideMerge(dataDirLayer))
 
 const render = (message: unknown): string =>
   (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ")
@@ -68,28 +62,6 @@ export const layerLogger = Logger.layer([
 ])
 
 /**
- * What `codetether run` needs on top of {@link layer}: the providers
- * (environment and `providers.json`), the built-in tools, the event bus with
- * the JSONL durable sink in `<data_dir>/events/`, the configuration, the
- * system prompt, the Codex importer (for `--session <codex id>`) and image
- * reading.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerAgent = SessionLoop.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(
-    ProviderRegistry.layerConfig,
-    ToolRegistry.layer,
-    SessionBus.layer().pipe(Layer.provide(DurableSink.layerJsonl)),
-    CodetetherConfig.layer,
-    SystemPrompt.layer,
-    CodexImport.layer,
-    Images.layer
-  ))
-)
-
-/**
  * The root command.
  *
  * @since 0.1.0
@@ -98,7 +70,11 @@ export const layerAgent = SessionLoop.layer.pipe(
 export const root = Command.make("codetether").pipe(
   Command.withDescription("Persistent AI coding-agent sessions, compatible with codetether-agent 4.5.7"),
   Command.withSubcommands([
-    Run.command.pipe(Command.provide(layerAgent)),
+    Run.command.pipe(Command.provide((input) =>
+      Codetether.layerAgentNoDepsWith({
+        flags: { maxSteps: Option.getOrUndefined(input.maxSteps), maxTokens: Option.getOrUndefined(input.maxTokens) }
+      })
+    )),
     Sessions.command.pipe(Command.provide(CodexImport.layer)),
     Import.importCommand.pipe(Command.provide(CodexImport.layer)),
     Providers.command.pipe(Command.provide(ProviderRegistry.layerConfig)),

@@ -3,18 +3,37 @@
  * codetether-agent 4.5.7 session files.
  *
  * Every module is exported as a namespace:
- * `import { SessionStore, DataDir } from "codetether"`, then
- * `SessionStore.SessionStore`, `SessionStore.layerFileSystem`, ...
+ * `import { SessionStore, SessionLoop, Codetether } from "codetether"`, then
+ * `SessionStore.SessionStore` (the service), `SessionStore.layerFileSystem`,
+ * `Codetether.layer` (every service, ready to provide), ...
  *
  * @since 0.1.0
  */
 
 /** @since 0.1.0 */
+export * as Codetether from "./Codetether.ts"
+/** @since 0.1.0 */
+export * as CodetetherConfig from "../services/CodetetherConfig.ts"
+/** @since 0.1.0 */
+export * as CodexImport from "../services/CodexImport.ts"
+/** @since 0.1.0 */
+export * as CodexRollout from "../schemas/CodexRollout.ts"
+/** @since 0.1.0 */
 export * as DataDir from "../services/DataDir.ts"
+/** @since 0.1.0 */
+export * as DurableSink from "../services/DurableSink.ts"
+/** @since 0.1.0 */
+export * as ImageAttachment from "../schemas/ImageAttachment.ts"
+/** @since 0.1.0 */
+export * as Images from "../services/Images.ts"
 /** @since 0.1.0 */
 export * as Message from "../schemas/Message.ts"
 /** @since 0.1.0 */
 export * as Provenance from "../schemas/Provenance.ts"
+/** @since 0.1.0 */
+export * as Provider from "../schemas/Provider.ts"
+/** @since 0.1.0 */
+export * as ProviderRegistry from "../services/ProviderRegistry.ts"
 /** @since 0.1.0 */
 export * as RlmConfig from "../schemas/RlmConfig.ts"
 /** @since 0.1.0 */
@@ -22,7 +41,13 @@ export * as RustJson from "../schemas/RustJson.ts"
 /** @since 0.1.0 */
 export * as Session from "../schemas/Session.ts"
 /** @since 0.1.0 */
+export * as SessionBus from "../services/SessionBus.ts"
+/** @since 0.1.0 */
+export * as SessionEvent from "../schemas/SessionEvent.ts"
+/** @since 0.1.0 */
 export * as SessionJson from "../schemas/SessionJson.ts"
+/** @since 0.1.0 */
+export * as SessionLoop from "../services/SessionLoop.ts"
 /** @since 0.1.0 */
 export * as SessionMetadata from "../schemas/SessionMetadata.ts"
 /** @since 0.1.0 */
@@ -30,9 +55,13 @@ export * as SessionStore from "../services/SessionStore.ts"
 /** @since 0.1.0 */
 export * as SessionSummary from "../schemas/SessionSummary.ts"
 /** @since 0.1.0 */
+export * as SystemPrompt from "../services/SystemPrompt.ts"
+/** @since 0.1.0 */
 export * as Timestamp from "../schemas/Timestamp.ts"
 /** @since 0.1.0 */
 export * as Tool from "../schemas/Tool.ts"
+/** @since 0.1.0 */
+export * as ToolRegistry from "../services/ToolRegistry.ts"
 /** @since 0.1.0 */
 export * as ToolUse from "../schemas/ToolUse.ts"
 /** @since 0.1.0 */

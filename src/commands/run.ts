@@ -107,7 +107,12 @@ export const command = Command.make("run", {
   json,
   maxSteps: Flag.Int("max-steps").pipe(
     Flag.withSchema(Schema.Int.check(Schema.isGreaterThan(0))),
-    Flag.withDescription("Stop after N model round trips (default 250)"),
+    Flag.withDescription("Stop after N model round trips (default: config, else 250)"),
+    Flag.optional
+  ),
+  maxTokens: Flag.Int("max-tokens").pipe(
+    Flag.withSchema(Schema.Int.check(Schema.isGreaterThan(0))),
+    Flag.withDescription("max_tokens of each model request (default: config, else 8192)"),
     Flag.optional
   ),
   image: Flag.String("image").pipe(
@@ -122,7 +127,7 @@ export const command = Command.make("run", {
   let session = yield* sessionFor({ cwd, continue: input.continue, session: input.session })
   if (Option.isSome(input.model)) session = { ...session, metadata: { ...session.metadata, model: input.model.value } }
   const loop = yield* SessionLoop.SessionLoop
-  const options = { images, maxSteps: Option.getOrUndefined(input.maxSteps) }
+  const options = { images } // --max-steps and --max-tokens reach the loop through CodetetherConfig
   const events = loop.promptStream(session, message, options)
 
   if (input.json) {

@@ -8,6 +8,7 @@ import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Effect } from "effect"
 import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as OpenAiServer from "../utils/OpenAiServer.ts"
 import * as Sessions from "../utils/Sessions.ts"
 import * as TempDir from "../utils/TempDir.ts"
 
@@ -42,5 +43,43 @@ describe("examples", () => {
       })
       NodeFs.rmSync(script)
       expect(out.trim()).toBe("the example: 20 messages shown, 5 older")
+    }))
+
+  it.live("examples/prompt.ts is the README's agent example and runs a prompt with tools", () =>
+    Effect.gen(function*() {
+      const source = NodeFs.readFileSync(NodePath.join(repo, "examples/prompt.ts"), "utf8")
+      expect(NodeFs.readFileSync(NodePath.join(repo, "README.md"), "utf8")).toContain(source.trim())
+      const dir = yield* TempDir.make("codetether-example-")
+      NodeFs.mkdirSync(NodePath.join(dir, ".git"))
+      for (const name of ["one.txt", "two.txt"]) NodeFs.writeFileSync(NodePath.join(dir, name), name)
+      const scratch = NodePath.join(repo, "test/.tmp")
+      NodeFs.mkdirSync(scratch, { recursive: true })
+      const script = NodePath.join(scratch, `prompt-${process.pid}.ts`)
+      NodeFs.writeFileSync(script, source.replace("from \"codetether\"", `from ${JSON.stringify(NodePath.join(repo, "src/index.ts"))}`))
+      const server = yield* OpenAiServer.make
+      server.enqueue(
+        OpenAiServer.toolCalls([{ id: "c1", name: "bash", arguments: { command: "ls | wc -l" } }]),
+        OpenAiServer.text("There are 2 files.")
+      )
+      const result = yield* Effect.promise(() =>
+        new Promise<{ stdout: string; stderr: string; code: number | null }>((resolve) => {
+          const child = NodeChild.spawn(process.execPath, [script], {
+            cwd: dir,
+            env: { ...process.env, OPENAI_API_KEY: "sk-example", OPENAI_BASE_URL: server.url, XDG_CONFIG_HOME: NodePath.join(dir, "cfg") }
+          })
+          let stdout = ""
+          let stderr = ""
+          child.stdout.on("data", (d) => (stdout += d))
+          child.stderr.on("data", (d) => (stderr += d))
+          child.on("close", (code) => resolve({ stdout, stderr, code }))
+        })
+      )
+      NodeFs.rmSync(script)
+      expect(result.code).toBe(0)
+      expect(result.stdout.trim()).toBe("There are 2 files.")
+      expect(result.stderr).toContain("running bash {\"command\":\"ls | wc -l\"}")
+      const id = /saved session (\S+)/.exec(result.stderr)?.[1]
+      expect(NodeFs.existsSync(NodePath.join(dir, ".codetether-agent", "sessions", `${id}.json`))).toBe(true)
+      expect(server.requests[1]!.body.messages.at(-1)).toMatchObject({ role: "tool", content: "2" })
     }))
 })

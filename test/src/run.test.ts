@@ -195,4 +195,24 @@ describe("codetether run (usage)", () => {
       expect(list.stdout).toContain("openai")
       expect(list.stdout).not.toContain("sk-secret")
     }))
+
+  it.live("--max-tokens reaches the request and --max-steps stops the loop (flags win over the environment)", () =>
+    Effect.gen(function*() {
+      const { repo, env } = yield* repository
+      const server = yield* OpenAiServer.make
+      server.enqueue(
+        OpenAiServer.toolCalls([{ id: "a", name: "bash", arguments: { command: "true" } }]),
+        OpenAiServer.toolCalls([{ id: "b", name: "bash", arguments: { command: "true" } }])
+      )
+      const result = yield* Effect.promise(() =>
+        Cli.run(["run", "--max-tokens", "1234", "--max-steps", "1", "loop forever"], {
+          cwd: repo,
+          env: { ...env, OPENAI_API_KEY: "sk-x", OPENAI_BASE_URL: server.url, CODETETHER_SESSION_MAX_TOKENS: "999" }
+        })
+      )
+      expect(result.code).toBe(0)
+      expect(server.requests).toHaveLength(1)
+      const body = server.requests[0]!.body
+      expect(body.max_completion_tokens ?? body.max_tokens).toBe(1234)
+    }))
 })
