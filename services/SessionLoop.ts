@@ -18,9 +18,18 @@
  *   (4.5.7 returned without saving, `Error` or `Done`);
  * - thinking received while streaming is kept as a `thinking` part and
  *   reported with `ThinkingComplete` (4.5.7's streaming path dropped it);
- * - every round trip also publishes a durable `TokenUsage` (source `root`).
+ * - every round trip also publishes a durable `TokenUsage` (source `root`);
+ * - the context window is enforced at the start of every step as 4.5.7 does
+ *   (`schemas/Compaction.ts`: compress the older messages keeping 16, 12, 8,
+ *   6, then truncate to 4; a "prompt too long" error compresses to 6 and
+ *   retries once), with a deterministic compression instead of 4.5.7's RLM
+ *   summary, reported as `chunk_compress`, and cuts that keep tool calls with
+ *   their results.
  *
- * Events of one step, in order: `Thinking`, `TextChunk` (snapshots while
+ * Events of one step, in order: `Thinking`, the compaction events when the
+ * window is exceeded (`CompactionStarted`, then `CompactionCompleted`, or
+ * `ContextTruncated` + `CompactionCompleted` [+ `CompactionFailed`]),
+ * `TextChunk` (snapshots while
  * streaming), `UsageReport`, `TokenUsage`, `ThinkingComplete`, `TextChunk` +
  * `TextComplete` (the trimmed step text), then per tool call `ToolCallStart`,
  * `ToolCallComplete` (only `ToolCallComplete` for a call whose arguments were
@@ -29,6 +38,7 @@
  * @since 0.1.0
  */
 import { Cause, Clock, Context, Effect, Exit, Layer, Queue, Schema, Stream } from "effect"
+import * as Compaction from "../schemas/Compaction.ts"
 import * as ImageAttachment from "../schemas/ImageAttachment.ts"
 import * as Message from "../schemas/Message.ts"
 import * as Provider from "../schemas/Provider.ts"
@@ -253,6 +263,80 @@ export const make = Effect.gen(function*() {
     state.dirty = true
   })
 
+  const setMessages = Effect.fnUntraced(function*(state: State, messages: ReadonlyArray<Message.Message>) {
+    state.session = { ...state.session, messages, updatedAt: yield* Timestamp.now }
+    state.dirty = true
+  })
+
+  /**
+   * 4.5.7 `enforce_context_window` (BEHAVIOUR §9.3): when the request would
+   * exceed the safety budget, compress the older messages keeping the last
+   * 16, 12, 8, then 6; if that is not enough, truncate to the last 4.
+   * Publishes the durable compaction events.
+   */
+  const enforceContextWindow = Effect.fnUntraced(function*(
+    state: State,
+    system: string,
+    model: string,
+    emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>,
+    options: { readonly reason: string; readonly force: boolean; readonly keep: ReadonlyArray<number> }
+  ) {
+    const window = Compaction.contextWindow(model)
+    const safety = Compaction.safetyBudget(window, config.maxTokens)
+    const estimate = () => Compaction.estimateRequest(system, state.session.messages, tools.definitions)
+    const before = estimate()
+    if (!options.force && before <= safety) return false
+    const traceId = crypto.randomUUID()
+    yield* emit({ _tag: "CompactionStarted", payload: { traceId, reason: options.reason, beforeTokens: before, budget: safety } })
+    const target = Math.floor(window * 0.25)
+    let changed = false
+    for (const keepLast of options.keep) {
+      const compressed = Compaction.compressKeepLast(state.session.messages, keepLast, (text) => Compaction.compressText(text, target))
+      if (compressed === undefined) break
+      yield* setMessages(state, compressed)
+      changed = true
+      const after = estimate()
+      if (after <= safety) {
+        yield* emit({
+          _tag: "CompactionCompleted",
+          payload: { traceId, strategy: "chunk_compress", beforeTokens: before, afterTokens: after, keptMessages: state.session.messages.length }
+        })
+        return true
+      }
+    }
+    const untruncated = estimate()
+    const truncated = Compaction.truncateKeepLast(state.session.messages, 4)
+    if (truncated !== undefined) {
+      yield* setMessages(state, truncated)
+      changed = true
+      const after = estimate()
+      yield* emit({
+        _tag: "ContextTruncated",
+        payload: { traceId, droppedTokens: Math.max(0, untruncated - after), keptMessages: truncated.length, archiveRef: null }
+      })
+      yield* emit({
+        _tag: "CompactionCompleted",
+        payload: { traceId, strategy: "truncate", beforeTokens: before, afterTokens: after, keptMessages: truncated.length }
+      })
+    }
+    const after = estimate()
+    if (after > safety) {
+      yield* emit({
+        _tag: "CompactionFailed",
+        payload: {
+          traceId,
+          fellBackTo: truncated === undefined ? null : "truncate",
+          reason: truncated === undefined
+            ? "the last messages alone exceed the safety budget"
+            : "terminal truncation still exceeds safety budget",
+          afterTokens: after,
+          budget: safety
+        }
+      })
+    }
+    return changed
+  })
+
   const runCall = Effect.fnUntraced(function*(
     state: State,
     call: Message.ToolCallPart,
@@ -301,7 +385,8 @@ export const make = Effect.gen(function*() {
       yield* append(state, ImageAttachment.userMessage(message, options.images ?? []))
       state.session = Session.generateTitle(state.session)
       const directory = state.session.metadata.directory ?? process.cwd()
-      const system = Message.text("system", yield* systemPrompt.build(directory))
+      const systemText = yield* systemPrompt.build(directory)
+      const system = Message.text("system", systemText)
       const temperature = Provider.temperatureFor(selected.model)
       const maxSteps = Math.max(1, options.maxSteps ?? config.maxSteps)
       let output = ""
@@ -309,15 +394,34 @@ export const make = Effect.gen(function*() {
       for (let step = 1; step <= maxSteps; step++) {
         steps = step
         yield* emit(SessionEvent.make.thinking())
-        const request: Provider.CompletionRequest = {
+        yield* enforceContextWindow(state, systemText, selected.model, emit, {
+          reason: "context_budget",
+          force: false,
+          keep: [16, 12, 8, 6]
+        })
+        const request = (): Provider.CompletionRequest => ({
           model: selected.model,
           messages: [system, ...state.session.messages],
           tools: tools.definitions,
           maxTokens: config.maxTokens,
           ...(temperature === undefined ? {} : { temperature })
-        }
+        })
         const started = yield* Clock.currentTimeMillis
-        const response = yield* collect(selected.provider.stream(request), emit).pipe(
+        const response = yield* collect(selected.provider.stream(request()), emit).pipe(
+          // 4.5.7: a "prompt too long" error is answered once by compressing
+          // the history to its last 6 messages and retrying the request.
+          Effect.catchIf(
+            (e) => Compaction.isPromptTooLong(e.message),
+            (e) =>
+              Effect.flatMap(
+                enforceContextWindow(state, systemText, selected.model, emit, {
+                  reason: "prompt_too_long_retry",
+                  force: true,
+                  keep: [6]
+                }),
+                (changed) => changed ? collect(selected.provider.stream(request()), emit) : Effect.fail(e)
+              )
+          ),
           Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
         )
         const elapsed = (yield* Clock.currentTimeMillis) - started

@@ -7,6 +7,7 @@ import { assert, describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Schema, Stream } from "effect"
 import * as ImageAttachment from "../../schemas/ImageAttachment.ts"
 import type * as Message from "../../schemas/Message.ts"
+import * as Message_ from "../../schemas/Message.ts"
 import type * as SessionEvent from "../../schemas/SessionEvent.ts"
 import * as Tool from "../../schemas/Tool.ts"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
@@ -321,5 +322,60 @@ describe("SessionLoop", () => {
       expect(scripted.requests.map((r) => [r.model, r.temperature])).toEqual([["kimi-k2-turbo", 1], ["kimi-k2-turbo", 1]])
       expect(second.session.title).toBe("first request")
       expect(second.session.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"])
+    }))
+
+  const words = (tokens: number, seed: string) => `${seed} `.repeat(tokens).trim() // ~1 token per word of 3 chars + space
+
+  it.effect("compresses older messages when a request would exceed the model's window, and says so with durable events", () =>
+    Effect.gen(function*() {
+      const { loop, scripted, sink } = yield* setup([Scripted.answer("fits now")])
+      const history = Array.from({ length: 30 }, (_, i) => Message_.text(i % 2 === 0 ? "user" : "assistant", words(1000, `m${i % 10}`)))
+      const start = { ...session(), messages: history, metadata: { ...session().metadata, model: "scripted/mistral-small" } }
+      const events = Array.from(yield* Stream.runCollect(loop.promptStream(start, "go on")))
+      const compaction = events.filter((e) => e._tag.startsWith("Compaction") || e._tag === "ContextTruncated")
+      expect(compaction.map((e) => e._tag)).toEqual(["CompactionStarted", "CompactionCompleted"])
+      const completed = compaction[1]
+      assert(completed?._tag === "CompactionCompleted")
+      expect(completed.payload.strategy).toBe("chunk_compress")
+      expect(completed.payload.afterTokens).toBeLessThanOrEqual(19_584)
+      expect(completed.payload.beforeTokens).toBeGreaterThan(19_584)
+      const sent = scripted.requests[0]!.messages
+      expect(Message_.textOf(sent[1]!)).toMatch(/^\[AUTO CONTEXT COMPRESSION\]/)
+      expect(sent.at(-1)).toEqual(Message_.text("user", "go on"))
+      expect(sent.length).toBe(1 + 1 + completed.payload.keptMessages - 1)
+      const kinds = (yield* sink.records).map((r) => r.kind)
+      expect(kinds).toEqual(["compaction_started", "compaction_completed", "token_usage"])
+    }))
+
+  it.effect("truncates to the last messages when compression is not enough, and reports a failure when even that does not fit", () =>
+    Effect.gen(function*() {
+      const { loop } = yield* setup([Scripted.answer("ok")])
+      const history = Array.from({ length: 10 }, (_, i) => Message_.text(i % 2 === 0 ? "user" : "assistant", words(9000, `w${i}`)))
+      const start = { ...session(), messages: history, metadata: { ...session().metadata, model: "scripted/mistral-small" } }
+      const events = Array.from(yield* Stream.runCollect(loop.promptStream(start, "next")))
+      const compaction = events.filter((e) => e._tag.startsWith("Compaction") || e._tag === "ContextTruncated")
+      expect(compaction.map((e) => e._tag)).toEqual(["CompactionStarted", "ContextTruncated", "CompactionCompleted", "CompactionFailed"])
+      const failed = compaction[3]
+      assert(failed?._tag === "CompactionFailed")
+      expect(failed.payload.fellBackTo).toBe("truncate")
+      const sync = events.find((e) => e._tag === "SessionSync")
+      assert(sync?._tag === "SessionSync")
+      expect(Message_.textOf(sync.session.messages[0]!).split("\n")[0]).toBe("[CONTEXT TRUNCATED]")
+    }))
+
+  it.effect("a 'prompt too long' error compresses the history to its last 6 messages and retries once", () =>
+    Effect.gen(function*() {
+      const { loop, scripted } = yield* setup([
+        { _tag: "Fail", error: new ProviderRegistry.ProviderError({ reason: "BadRequest", provider: "scripted", message: "scripted: 400 This model's maximum context length is 128000 tokens" }) },
+        Scripted.answer("after the retry")
+      ])
+      const history = Array.from({ length: 12 }, (_, i) => Message_.text(i % 2 === 0 ? "user" : "assistant", `message ${i}`))
+      const outcome = yield* loop.prompt({ ...session(), messages: history }, "one more")
+      expect(outcome.result.text).toBe("after the retry")
+      expect(scripted.requests).toHaveLength(2)
+      expect(scripted.requests[0]!.messages).toHaveLength(1 + 13)
+      expect(scripted.requests[1]!.messages).toHaveLength(1 + 1 + 6)
+      const again = yield* Effect.flip(loop.prompt(outcome.session, "and again"))
+      expect(again.reason).toBe("Provider")
     }))
 })
