@@ -15,6 +15,8 @@ export * as Codetether from "./Codetether.ts"
 /** @since 0.1.0 */
 export * as CodetetherConfig from "../services/CodetetherConfig.ts"
 /** @since 0.1.0 */
+export * as Compaction from "../schemas/Compaction.ts"
+/** @since 0.1.0 */
 export * as CodexImport from "../services/CodexImport.ts"
 /** @since 0.1.0 */
 export * as CodexRollout from "../schemas/CodexRollout.ts"
