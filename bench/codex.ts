@@ -20,32 +20,15 @@
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { prng } from "./corpus.ts"
+import { CODE_LINES, pick, prng, sentence, WORDS } from "./corpus.ts"
 import { ms, type Row, runChild } from "./harness.ts"
 
 const SESSION_ID = "019b0c1d-2e3f-7a4b-8c5d-6e7f8a9b0c1d"
 const CWD = "/home/dev/orbit"
 const TARGET_BYTES = 100 * 2 ** 20
 
-const WORDS = (
-  "the parser stream line decode session tool call result message model usage token index workspace " +
-  "refactor rename function return const import export async await error path directory build test"
-).split(" ")
-const CODE = [
-  `import * as fs from "node:fs"`,
-  `export const load = async (id: string) => JSON.parse(await fs.promises.readFile(\`\${id}.json\`, "utf8"))`,
-  `  if (value === "\\\\") return "backslash"`,
-  `fn main() { println!("hello {}", name); }`,
-  `    const re = /\\d+\\.\\d+/g // version pattern`,
-  `  "scripts": { "test": "vitest run", "build": "tsc -p ." },`,
-  `drwxr-xr-x  5 dev dev  4096 Feb  3 08:12 src`,
-  `\ttab\tindented line with a tab character`,
-  `src/parser.ts:42:  return lines.map((line) => decode(line))`
-]
 const UNICODE_LINE = `// TODO: rename load_config to read_config — “smart quotes”, café, 日本語 🚀`
 
-const pick = <A>(r: () => number, items: ReadonlyArray<A>): A => items[Math.floor(r() * items.length)]!
-const sentence = (r: () => number, n: number): string => Array.from({ length: n }, () => pick(r, WORDS)).join(" ")
 const base64 = (r: () => number, bytes: number): string => {
   const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
   let out = ""
@@ -56,7 +39,7 @@ const output = (r: () => number): string => {
   const lines: Array<string> = []
   const n = 5 + Math.floor(r() * r() * 400)
   const unicode = r() < 0.1
-  for (let i = 0; i < n; i++) lines.push(unicode && i % 17 === 0 ? UNICODE_LINE : pick(r, CODE))
+  for (let i = 0; i < n; i++) lines.push(unicode && i % 17 === 0 ? UNICODE_LINE : pick(r, CODE_LINES))
   return `${lines.join("\n")}\n`
 }
 

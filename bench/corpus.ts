@@ -21,13 +21,15 @@ export const prng = (seed: number) => {
   }
 }
 
-const WORDS = (
+/** Words of generated prose (ASCII and a few multi-byte ones). */
+export const WORDS = (
   "the a session file tool call result message provider model usage token stream event loop agent build " +
   "config loader rename update callers function return const let import export async await error path " +
   "directory workspace index resume compaction summary café naïve 日本語 ünïcödé"
 ).split(" ")
 
-const CODE_LINES = [
+/** Lines of generated tool output: code, JSON, listings, escapes, tabs, non-ASCII. */
+export const CODE_LINES = [
   `import * as fs from "node:fs"`,
   `export const load = async (id: string) => JSON.parse(await fs.promises.readFile(\`\${id}.json\`, "utf8"))`,
   `  if (value === "\\\\") return "backslash"`,
@@ -44,9 +46,9 @@ export interface CorpusRandom {
   readonly next: () => number
 }
 
-const pick = <A>(r: () => number, items: ReadonlyArray<A>): A => items[Math.floor(r() * items.length)]!
+export const pick = <A>(r: () => number, items: ReadonlyArray<A>): A => items[Math.floor(r() * items.length)]!
 
-const sentence = (r: () => number, words: number): string => {
+export const sentence = (r: () => number, words: number): string => {
   const out: Array<string> = []
   for (let i = 0; i < words; i++) out.push(pick(r, WORDS))
   return out.join(" ")

@@ -276,26 +276,15 @@ export const makeDecoder = (): Common.Decoder<RawMessageStreamEvent> => {
  */
 export const make = (config: Common.ProviderConfig): Common.Provider => {
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
-  let client: Promise<AnthropicClient> | undefined
-  const getClient = (): Promise<AnthropicClient> =>
-    client ??= import("@anthropic-ai/sdk").then(
-      ({ Anthropic }) =>
-        new Anthropic({
-          apiKey: secret ?? "unused",
-          baseURL: config.baseUrl,
-          maxRetries: 0,
-          ...(secret === undefined ? { defaultHeaders: { Authorization: null, "X-Api-Key": null } } : {})
-        }),
-      (cause) => {
-        client = undefined
-        throw new Common.ProviderError({
-          reason: "Unavailable",
-          provider: config.name,
-          message: `${config.name}: could not load the @anthropic-ai/sdk SDK: ${String(cause)}`,
-          cause
-        })
-      }
-    )
+  const getClient = Common.lazyClient<AnthropicClient>(config.name, "@anthropic-ai/sdk", () =>
+    import("@anthropic-ai/sdk").then(({ Anthropic }) =>
+      new Anthropic({
+        apiKey: secret ?? "unused",
+        baseURL: config.baseUrl,
+        maxRetries: 0,
+        ...(secret === undefined ? { defaultHeaders: { Authorization: null, "X-Api-Key": null } } : {})
+      })
+    ))
   const stream = (request: Provider.CompletionRequest): Stream.Stream<Provider.StreamEvent, Common.ProviderError> =>
     Common.streamWithRetry({
       provider: config.name,

@@ -415,3 +415,26 @@ export const streamWithRetry = <Chunk>(call: StreamCall<Chunk>): Stream.Stream<S
       Stream.retry(retrySchedule(policy, () => emitted))
     )
   }))
+
+/**
+ * A client created on first use from a lazily imported SDK (`load` imports it
+ * and builds the client) and reused; a failed import is reported as an
+ * `Unavailable` {@link ProviderError} naming the provider and the SDK, and
+ * retried on the next call.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const lazyClient = <C>(provider: string, sdk: string, load: () => Promise<C>): () => Promise<C> => {
+  let client: Promise<C> | undefined
+  return () =>
+    client ??= load().catch((cause: unknown) => {
+      client = undefined
+      throw new ProviderError({
+        reason: "Unavailable",
+        provider,
+        message: `${provider}: could not load the ${sdk} SDK: ${String(cause)}`,
+        cause
+      })
+    })
+}

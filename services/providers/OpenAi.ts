@@ -347,27 +347,16 @@ export const makeDecoder = (): Common.Decoder<ChatCompletionChunk> => {
  */
 export const make = (config: Common.ProviderConfig, wire: WireOptions = compatibleWire): Common.Provider => {
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
-  let client: Promise<OpenAIClient> | undefined
-  const getClient = (): Promise<OpenAIClient> =>
-    client ??= import("openai").then(
-      ({ OpenAI }) =>
-        new OpenAI({
-          apiKey: secret ?? "unused",
-          baseURL: config.baseUrl,
-          maxRetries: 0,
-          ...(config.source === "builtin" ? {} : { organization: null, project: null }),
-          ...(secret === undefined ? { defaultHeaders: { Authorization: null } } : {})
-        }),
-      (cause) => {
-        client = undefined
-        throw new Common.ProviderError({
-          reason: "Unavailable",
-          provider: config.name,
-          message: `${config.name}: could not load the openai SDK: ${String(cause)}`,
-          cause
-        })
-      }
-    )
+  const getClient = Common.lazyClient<OpenAIClient>(config.name, "openai", () =>
+    import("openai").then(({ OpenAI }) =>
+      new OpenAI({
+        apiKey: secret ?? "unused",
+        baseURL: config.baseUrl,
+        maxRetries: 0,
+        ...(config.source === "builtin" ? {} : { organization: null, project: null }),
+        ...(secret === undefined ? { defaultHeaders: { Authorization: null } } : {})
+      })
+    ))
   const stream = (request: Provider.CompletionRequest): Stream.Stream<Provider.StreamEvent, Common.ProviderError> =>
     Common.streamWithRetry({
       provider: config.name,
