@@ -216,3 +216,42 @@ describe("codetether run (usage)", () => {
       expect(body.max_completion_tokens ?? body.max_tokens).toBe(1234)
     }))
 })
+
+describe("codetether and Codex CLI sessions", () => {
+  const SAMPLE = NodePath.join(import.meta.dirname, "../fixtures/codex/rollout-2026-11-22T03-10-23-01a2013b-c1ee-7120-b0ee-fab476a007fd.jsonl")
+  const SAMPLE_ID = "01a2013b-c1ee-7120-b0ee-fab476a007fd"
+
+  it.live("sessions list --all shows a Codex session not imported yet; run --session <codex id> imports and continues it", () =>
+    Effect.gen(function*() {
+      const { repo, env, root } = yield* repository
+      const codexHome = NodePath.join(root, "codex")
+      NodeFs.mkdirSync(NodePath.join(codexHome, "sessions", "2026", "11", "22"), { recursive: true })
+      NodeFs.copyFileSync(SAMPLE, NodePath.join(codexHome, "sessions", "2026", "11", "22", NodePath.basename(SAMPLE)))
+      const listed = yield* Effect.promise(() => Cli.run(["sessions", "list", "--all", "--json"], { cwd: repo, env }))
+      expect(listed.code).toBe(0)
+      const rows = JSON.parse(listed.stdout) as Array<{ id: string; title: string; directory: string }>
+      expect(rows).toHaveLength(1)
+      expect(rows[0]!.id).toBe(SAMPLE_ID)
+      expect(rows[0]!.title.startsWith("[Codex] ")).toBe(true)
+      expect(rows[0]!.directory).toBe("/home/dev/demo")
+
+      const server = yield* OpenAiServer.make
+      server.enqueue(OpenAiServer.text("It found 5 files."))
+      const run = yield* Effect.promise(() =>
+        Cli.run(["run", "--session", SAMPLE_ID, "what did you find?"], {
+          cwd: repo,
+          env: { ...env, OPENAI_API_KEY: "sk-x", OPENAI_BASE_URL: server.url }
+        })
+      )
+      expect(run.stderr).toBe("")
+      expect(run.code).toBe(0)
+      const sent = JSON.stringify(server.requests[0]!.body.messages)
+      expect(sent).toContain("DONE: 5 files")
+      expect(sent).toContain("exec_command")
+      expect(sent).toContain("what did you find?")
+      // now imported: listed once, without the [Codex] marker
+      const again = JSON.parse((yield* Effect.promise(() => Cli.run(["sessions", "list", "--all", "--json"], { cwd: repo, env }))).stdout)
+      expect(again.map((r: { id: string }) => r.id)).toEqual([SAMPLE_ID])
+      expect(again[0].title.startsWith("[Codex]")).toBe(false)
+    }))
+})
