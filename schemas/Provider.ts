@@ -386,13 +386,14 @@ export interface SelectionError {
 
 /**
  * 4.5.7's empty-registry error, with its HashiCorp Vault sentence replaced by
- * how codetether is configured.
+ * how codetether is configured, and without its `codetether auth codex` /
+ * `codetether auth copilot` hints (commands codetether does not have).
  *
  * @since 0.1.0
  * @category constants
  */
 export const noProvidersMessage =
-  "No providers available. Configure provider credentials in environment variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY, ...) or in providers.json in the data directory (for ChatGPT subscription Codex use `codetether auth codex`; for Copilot use `codetether auth copilot`)."
+  "No providers available. Configure provider credentials in environment variables (OPENAI_API_KEY, ANTHROPIC_API_KEY, OPENROUTER_API_KEY, ...) or in providers.json in the data directory."
 
 /**
  * 4.5.7's text for an explicitly selected provider that is not registered:

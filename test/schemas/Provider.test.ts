@@ -29,11 +29,8 @@ describe("select (BEHAVIOUR §6.2 steps 3-5, 8)", () => {
     const e = err(Provider.select("gpt-4o", []))
     assert.strictEqual(e.reason, "NoProviders")
     assert.isTrue(e.message.startsWith("No providers available. Configure provider credentials"))
-    assert.isTrue(
-      e.message.endsWith(
-        "(for ChatGPT subscription Codex use `codetether auth codex`; for Copilot use `codetether auth copilot`)."
-      )
-    )
+    assert.isTrue(e.message.endsWith("or in providers.json in the data directory."))
+    assert.isFalse(e.message.includes("codetether auth")) // no hints to commands codetether does not have
     assert.strictEqual(err(Provider.select(null, [])).reason, "NoProviders")
   })
 
