@@ -18,24 +18,41 @@
 import type { ContentPart, Message } from "./Message.ts"
 import type { ToolDefinition } from "./Tool.ts"
 
-const encoder = new TextEncoder()
-
 /**
  * Estimated tokens of `text` (4.5.7 `estimate_tokens`): UTF-8 bytes divided by
  * 2.8, 3.2, 3.6 or 4.0 characters per token as the share of ASCII whitespace
- * bytes is below 5%, 10%, 20% or above; rounded up; 0 for empty text.
+ * bytes is below 5%, 10%, 20% or above; rounded up; 0 for empty text. Counts
+ * UTF-8 bytes from the UTF-16 code units, without encoding the text.
  *
  * @since 0.1.0
  * @category estimation
  */
 export const estimateTokens = (text: string): number => {
   if (text.length === 0) return 0
-  const bytes = encoder.encode(text)
+  let bytes = 0
   let whitespace = 0
-  for (const b of bytes) if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c) whitespace++
-  const ratio = whitespace / bytes.length
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c < 0x80) {
+      bytes += 1
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) whitespace++
+    } else if (c < 0x800) {
+      bytes += 2
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1)
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 4
+        i++
+      } else {
+        bytes += 3 // a lone surrogate is written as U+FFFD
+      }
+    } else {
+      bytes += 3
+    }
+  }
+  const ratio = whitespace / bytes
   const perToken = ratio < 0.05 ? 2.8 : ratio < 0.1 ? 3.2 : ratio < 0.2 ? 3.6 : 4.0
-  return Math.ceil(bytes.length / perToken)
+  return Math.ceil(bytes / perToken)
 }
 
 /**
@@ -64,16 +81,36 @@ export const estimatePart = (part: ContentPart): number => {
   }
 }
 
+const messageEstimates = new WeakMap<Message, number>()
+
 /**
- * Estimated tokens of messages: the sum of their parts (roles and framing are
- * not counted, as in 4.5.7).
+ * Estimated tokens of one message: the sum of its parts (roles and framing
+ * are not counted, as in 4.5.7). Cached per message object (messages are
+ * immutable values), so re-estimating a growing transcript at every step
+ * costs only its new messages.
+ *
+ * @since 0.1.0
+ * @category estimation
+ */
+export const estimateMessage = (message: Message): number => {
+  let total = messageEstimates.get(message)
+  if (total === undefined) {
+    total = 0
+    for (const part of message.content) total += estimatePart(part)
+    messageEstimates.set(message, total)
+  }
+  return total
+}
+
+/**
+ * Estimated tokens of messages (see {@link estimateMessage}).
  *
  * @since 0.1.0
  * @category estimation
  */
 export const estimateMessages = (messages: ReadonlyArray<Message>): number => {
   let total = 0
-  for (const message of messages) for (const part of message.content) total += estimatePart(part)
+  for (const message of messages) total += estimateMessage(message)
   return total
 }
 

@@ -11,6 +11,13 @@ describe("Compaction", () => {
     expect(Compaction.estimateTokens("aaaaaaa b")).toBe(3) // 9 bytes, 11%: /3.6
     expect(Compaction.estimateTokens("a b c d e")).toBe(3) // 9 bytes, 44%: /4
     expect(Compaction.estimateTokens("日本語")).toBe(4) // 9 bytes: /2.8
+    expect(Compaction.estimateTokens("é🚀")).toBe(3) // 2 + 4 bytes: /2.8
+    // the byte count agrees with a real UTF-8 encoding on mixed text
+    const mixed = "naïve café 日本語 🚀 text\twith\nwhitespace ".repeat(50)
+    const encoded = new TextEncoder().encode(mixed)
+    const ws = encoded.filter((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c).length
+    const per = ws / encoded.length < 0.05 ? 2.8 : ws / encoded.length < 0.1 ? 3.2 : ws / encoded.length < 0.2 ? 3.6 : 4
+    expect(Compaction.estimateTokens(mixed)).toBe(Math.ceil(encoded.length / per))
   })
 
   it("counts parts as 4.5.7 does: images 2000, tool calls by id, name, arguments and signature", () => {
