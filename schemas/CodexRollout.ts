@@ -21,7 +21,10 @@
  *
  * @since 0.1.0
  */
-import { Option, Predicate, Result, Schema } from "effect"
+import * as Option from "effect/Option"
+import * as Predicate from "effect/Predicate"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type { ContentPart, Message } from "./Message.ts"
 import * as Provenance from "./Provenance.ts"
 import { stableStringify } from "./RustJson.ts"

@@ -9,7 +9,8 @@
  *
  * @since 0.1.0
  */
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { Message } from "./Message.ts"
 import { ToolDefinition } from "./Tool.ts"
 import { Usage } from "./Usage.ts"

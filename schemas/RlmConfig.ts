@@ -9,7 +9,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { F64 } from "./RustJson.ts"
 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))

@@ -16,7 +16,9 @@
  *
  * @since 0.1.0
  */
-import { Predicate, Schema, SchemaTransformation } from "effect"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 
 /**
  * Formats a finite number the way serde_json's ryu formatter does:

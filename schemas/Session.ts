@@ -19,7 +19,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { Message, textOf } from "./Message.ts"
 import * as Provenance from "./Provenance.ts"
 import type { RlmConfig } from "./RlmConfig.ts"

@@ -12,7 +12,8 @@
  *
  * @since 0.1.0
  */
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { Message } from "./Message.ts"
 import { toWellFormedJson } from "./RustJson.ts"
 import { Session, SessionHeader } from "./Session.ts"

@@ -11,7 +11,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { ExecutionProvenance } from "./Provenance.ts"
 import * as RlmConfig from "./RlmConfig.ts"
 

@@ -7,7 +7,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Order, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Order from "effect/Order"
+import * as Schema from "effect/Schema"
 import type { Session } from "./Session.ts"
 import * as Timestamp from "./Timestamp.ts"
 

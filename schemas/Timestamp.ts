@@ -14,7 +14,12 @@
  *
  * @since 0.1.0
  */
-import { Clock, DateTime, Effect, type Order as Ord, Schema, SchemaTransformation } from "effect"
+import * as Clock from "effect/Clock"
+import * as DateTime from "effect/DateTime"
+import * as Effect from "effect/Effect"
+import type * as Ord from "effect/Order"
+import * as Schema from "effect/Schema"
+import * as SchemaTransformation from "effect/SchemaTransformation"
 
 /**
  * A canonical UTC RFC 3339 timestamp string (see the module docs).

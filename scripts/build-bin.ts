@@ -4,6 +4,8 @@
  *   so dynamically imported modules (the provider SDKs) load only when used;
  * - `codetether.js`: the executable, which turns on Node's module compile
  *   cache before loading `main.js` (faster warm starts).
+ * Sources import Effect modules by path (`effect/Effect`, not `effect`), so
+ * esbuild can drop what is unused; test/src/imports.test.ts keeps it so.
  *
  * Usage: node scripts/build-bin.ts
  */

@@ -18,7 +18,11 @@
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { Config, Context, Effect, Layer, Option } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 
 /**
  * Where the data dir came from: the `--data-dir` flag / an explicit path, the

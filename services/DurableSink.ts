@@ -20,7 +20,11 @@
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { Context, Effect, Layer, Ref, Schema } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
 import { SessionEvent } from "../schemas/SessionEvent.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
 import * as DataDir from "./DataDir.ts"

@@ -15,7 +15,12 @@
  *
  * @since 0.1.0
  */
-import { Config, Context, Effect, Layer, Option, Result } from "effect"
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import * as NodePath from "node:path"
 import * as Redacted from "effect/Redacted"
 import * as ProviderSchema from "../schemas/Provider.ts"

@@ -12,7 +12,13 @@
  *
  * @since 0.1.0
  */
-import { Channel, Context, Effect, Layer, PubSub, type Scope, Stream } from "effect"
+import * as Channel from "effect/Channel"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import * as SessionEvent from "../schemas/SessionEvent.ts"
 import * as DurableSink from "./DurableSink.ts"
 

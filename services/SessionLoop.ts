@@ -37,7 +37,15 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Context, Effect, Exit, Layer, Queue, Schema, Stream } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as Compaction from "../schemas/Compaction.ts"
 import * as ImageAttachment from "../schemas/ImageAttachment.ts"
 import * as Message from "../schemas/Message.ts"

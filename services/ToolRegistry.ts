@@ -14,8 +14,11 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, FileSystem, Layer } from "effect"
-import type { ChildProcessSpawner } from "effect/process"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import type * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 import {
   failure,
   QUESTION_BLOCKED,

@@ -4,8 +4,13 @@
  *
  * @since 0.1.0
  */
-import { Effect, Layer, Logger, Option } from "effect"
-import { Command, Flag, GlobalFlag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"

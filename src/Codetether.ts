@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Layer } from "effect"
+import * as Layer from "effect/Layer"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"

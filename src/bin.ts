@@ -4,8 +4,12 @@
  * Every failure becomes one readable line on stderr and exit code 1; usage
  * errors are rendered by the CLI with the help text.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
-import { Cause, ConfigProvider, Effect, Runtime } from "effect"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Cause from "effect/Cause"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Runtime from "effect/Runtime"
 import * as Cli from "./Cli.ts"
 
 const describe = (error: unknown): string => {

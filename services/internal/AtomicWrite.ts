@@ -8,7 +8,8 @@
  */
 import * as NodeFs from "node:fs"
 import type { FileHandle } from "node:fs/promises"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 
 /** Why an atomic write failed: the step and the underlying error. */
 export class AtomicWriteError extends Error {

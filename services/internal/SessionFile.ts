@@ -14,7 +14,7 @@
  */
 import * as NodeFs from "node:fs"
 import type { FileHandle } from "node:fs/promises"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import type { Session, SessionHeader, TailLoad } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import type { SessionSummary } from "../../schemas/SessionSummary.ts"

@@ -6,7 +6,9 @@
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { Effect, Result, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as WorkspaceIndex from "../../schemas/WorkspaceIndex.ts"
 

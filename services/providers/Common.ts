@@ -9,7 +9,12 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Schedule, Schema, Stream } from "effect"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import type * as Redacted from "effect/Redacted"
 import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
 

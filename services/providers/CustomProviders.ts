@@ -27,7 +27,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import * as NodeFs from "node:fs/promises"
 import { ProviderError } from "./Common.ts"
 

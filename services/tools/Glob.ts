@@ -15,7 +15,10 @@
  * @since 0.1.0
  */
 import * as NodePath from "node:path"
-import { Effect, FileSystem, Glob, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Glob from "effect/Glob"
+import * as Schema from "effect/Schema"
 import * as Paths from "./internal/Paths.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
 import * as Walk from "./internal/Walk.ts"

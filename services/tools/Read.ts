@@ -8,7 +8,10 @@
  *
  * @since 0.1.0
  */
-import { Effect, FileSystem, Schema, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import * as Paths from "./internal/Paths.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
 import { looksBinary } from "./internal/Walk.ts"

@@ -6,8 +6,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option } from "effect"
-import { Command } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Command from "effect/cli/Command"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
 import * as DataDir from "../../services/DataDir.ts"
 import { json, printLine } from "./shared.ts"

@@ -15,8 +15,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, Schema } from "effect"
-import { Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as CodexImport from "../../services/CodexImport.ts"
 import { currentDirectory, json, printLine } from "./shared.ts"
 

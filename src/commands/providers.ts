@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
-import { Command } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Command from "effect/cli/Command"
 import * as ProviderSchema from "../../schemas/Provider.ts"
 import * as ProviderRegistry from "../../services/ProviderRegistry.ts"
 import { json, printLine } from "./shared.ts"

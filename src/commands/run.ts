@@ -13,8 +13,13 @@
  * @since 0.1.0
  */
 import * as NodePath from "node:path"
-import { Effect, Option, Schema, Stream } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as SessionEvent from "../../schemas/SessionEvent.ts"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
 import * as CodexImport from "../../services/CodexImport.ts"

@@ -4,8 +4,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, Option, Schema } from "effect"
-import { Argument, Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as Argument from "effect/cli/Argument"
+import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import type { TailLoad } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as SessionSummary_ from "../../schemas/SessionSummary.ts"

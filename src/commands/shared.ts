@@ -3,8 +3,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schema } from "effect"
-import { Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import * as Flag from "effect/cli/Flag"
 
 /**
  * `--json`: print machine-readable output.

@@ -5,7 +5,9 @@
  *
  * @since 0.1.0
  */
-import { Effect, Schedule, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
 import type { SessionEvent } from "../../schemas/SessionEvent.ts"
 import * as Style from "./Style.ts"
 

@@ -7,8 +7,9 @@
  */
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { Effect, FileSystem } from "effect"
-import type { PlatformError } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import type * as PlatformError from "effect/PlatformError"
 import { ToolError } from "./Tool.ts"
 
 /**

@@ -8,8 +8,9 @@
  * @since 0.1.0
  */
 import * as NodePath from "node:path"
-import { Effect, FileSystem } from "effect"
-import type { PlatformError } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import type * as PlatformError from "effect/PlatformError"
 
 /**
  * Directory names the walk never enters: version-control metadata,
