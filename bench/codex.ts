@@ -15,7 +15,7 @@
  * Nothing is asserted here; figures are reported. The issue's bound: peak RSS
  * of the import under 2x the size of the resulting session file.
  *
- * As the child (`CODETETHER_BENCH_CODEX_CHILD=import|parse|raw`), this file
+ * As the child (`CODETETHER_BENCH_CODEX_CHILD=idle|import|map|parse|raw`), this file
  * prints `{ms, ...}` for that mode.
  */
 import * as NodeFs from "node:fs"
@@ -147,7 +147,7 @@ interface ChildReport {
   readonly status?: string
 }
 
-const inChild = async (bundle: string, mode: "import" | "map" | "parse" | "raw", args: ReadonlyArray<string>) => {
+const inChild = async (bundle: string, mode: "idle" | "import" | "map" | "parse" | "raw", args: ReadonlyArray<string>) => {
   const child = await runChild([bundle, ...args], { env: { CODETETHER_BENCH_CODEX_CHILD: mode } })
   if (child.code !== 0) throw new Error(`codex bench child ${mode} failed (${child.code}): ${child.stdout}`)
   return { ...child, report: JSON.parse(child.stdout.trim().split("\n").at(-1)!) as ChildReport }
@@ -181,6 +181,7 @@ export async function benchCodexImport(
     banner: { js: "import { createRequire as __cr } from \"node:module\"; const require = __cr(import.meta.url);" }
   })
 
+  const idle = await inChild(bundle, "idle", [])
   const raw = await inChild(bundle, "raw", [rollout])
   const parse = await inChild(bundle, "parse", [rollout])
   const map = await inChild(bundle, "map", [rollout])
@@ -206,6 +207,11 @@ export async function benchCodexImport(
       note: "two passes, messages streamed into the atomic save: the session is never built in memory"
     },
     {
+      name: "  import peak RSS above the idle child process (Node + this bundle, no work)",
+      value: `${mib(first.maxRssBytes - idle.maxRssBytes)} = ${((first.maxRssBytes - idle.maxRssBytes) / sessionBytes).toFixed(2)}x the session file`,
+      baseline: `idle child ${mib(idle.maxRssBytes)}; raw streaming read above idle ${mib(raw.maxRssBytes - idle.maxRssBytes)}`
+    },
+    {
       name: "  for comparison: building the whole Session in memory (no save)",
       value: `peak RSS ${mib(map.maxRssBytes)}, ${ms(map.report.ms)}`
     },
@@ -220,6 +226,7 @@ export async function benchCodexImport(
 }
 
 const childMode = process.env.CODETETHER_BENCH_CODEX_CHILD
+if (childMode === "idle") console.log(JSON.stringify({ ms: 0 }))
 if (childMode === "raw" || childMode === "parse") {
   const [path] = process.argv.slice(2) as [string]
   const start = performance.now()

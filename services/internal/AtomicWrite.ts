@@ -29,8 +29,13 @@ export interface ChunkSink {
   readonly writeMany: (chunks: ReadonlyArray<Uint8Array>) => Effect.Effect<void, AtomicWriteError>
 }
 
-/** Bytes are gathered up to this size before a write system call (bytes). */
-const BATCH_BYTES = 8 << 20
+/**
+ * Bytes are gathered up to this size before a write system call (bytes).
+ * 1 MiB keeps system calls few (a 50 MB save is ~50 writes) while bounding
+ * what a streamed save holds: with 8 MiB, the batch and its concatenated copy
+ * added ~20 MiB to the peak RSS of a 42 MiB Codex import.
+ */
+const BATCH_BYTES = 1 << 20
 
 const writeAll = async (handle: FileHandle, bytes: Uint8Array): Promise<void> => {
   let offset = 0
@@ -72,7 +77,7 @@ const makeSink = (handle: FileHandle, tmp: string) => {
  * Replaces `target` with what `produce` writes, atomically. `mode` applies to
  * the new file (default 0600). With `sync`, the data is fsynced before the
  * rename, so the rename never exposes a file whose bytes are not on disk.
- * Writes are batched in 8 MiB buffers: a large file is never one copy in
+ * Writes are batched in 1 MiB buffers: a large file is never one copy in
  * memory.
  *
  * On Windows, where a rename cannot replace an open file, a failed rename is
