@@ -108,10 +108,12 @@ export class SessionStore extends Context.Service<SessionStore, {
    */
   readonly loadTail: (id: string, window: number) => Effect.Effect<TailLoad, SessionStoreError>
   /**
-   * Removes `<id>.json`; succeeds when it does not exist. The workspace index
-   * keeps its (now stale) entry, as in 4.5.7. Fails with `InvalidId` or `Io`.
+   * Removes `<id>.json`; succeeds when it does not exist (4.5.7 `delete`).
+   * Returns `true` when a file was removed, `false` when there was none. The
+   * workspace index keeps its (now stale) entry, as in 4.5.7. Fails with
+   * `InvalidId` or `Io`.
    */
-  readonly delete: (id: string) => Effect.Effect<void, SessionStoreError>
+  readonly delete: (id: string) => Effect.Effect<boolean, SessionStoreError>
   /**
    * A summary of every session, newest `updated_at` first (4.5.7
    * `list_sessions`). Files that are not sessions (corrupt, truncated, empty,
@@ -345,8 +347,12 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
   const delete_ = Effect.fn("SessionStore.delete")(function*(id: string) {
     yield* validateId(id)
     const path = pathOf(id)
-    yield* lockFor(id).withPermits(1)(Effect.tryPromise({
-      try: () => NodeFs.promises.rm(path, { force: true }),
+    return yield* lockFor(id).withPermits(1)(Effect.tryPromise({
+      try: () =>
+        NodeFs.promises.unlink(path).then(
+          () => true,
+          (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? false : Promise.reject(e))
+        ),
       catch: (e) =>
         new SessionStoreError({
           reason: "Io",
@@ -537,7 +543,7 @@ export const makeMemory = (): SessionStore["Service"] => {
   })
   const delete_ = Effect.fn("SessionStore.delete")(function*(id: string) {
     yield* validateId(id)
-    files.delete(id)
+    return files.delete(id)
   })
   const list = Effect.fnUntraced(function*() {
     const summaries: Array<SessionSummary> = []

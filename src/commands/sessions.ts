@@ -97,11 +97,14 @@ const delete_ = Command.make("delete", {
   id: Argument.String("id").pipe(Argument.withDescription("Session id"))
 }, Effect.fn("sessions.delete")(function*({ id }) {
   const store = yield* SessionStore.SessionStore
-  // A corrupt file can still be deleted; only a missing one is an error for the user.
-  yield* store.loadTail(id, 0).pipe(
-    Effect.catchIf((e) => e.reason === "Corrupt", () => Effect.void)
-  )
-  yield* store.delete(id)
+  // Deleting is idempotent in the store (4.5.7); for the user a missing session is an error.
+  if (!(yield* store.delete(id))) {
+    return yield* new SessionStore.SessionStoreError({
+      reason: "NotFound",
+      message: `Session not found: ${id}`,
+      sessionId: id
+    })
+  }
   yield* printLine(`Deleted session ${id}`)
 })).pipe(Command.withDescription("Delete a session file"))
 

@@ -116,9 +116,9 @@ for (const [name, makeStore] of implementations) {
         const store = yield* makeStore
         const session = Sessions.make()
         yield* store.save(session)
-        yield* store.delete(session.id)
+        expect(yield* store.delete(session.id)).toBe(true)
         expect(failure(yield* Effect.exit(store.load(session.id))).reason).toBe("NotFound")
-        yield* store.delete(session.id)
+        expect(yield* store.delete(session.id)).toBe(false)
       }))
 
     it.effect("lists newest updated_at first, comparing instants with nanosecond precision", () =>
