@@ -99,6 +99,7 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
         const rest = segments.slice(literal).join("/")
         const base = absolutePattern ? NodePath.resolve("/", prefix) : NodePath.resolve(root, prefix)
         const matches: Array<string> = []
+        let more = false
 
         if (!META.test(rest)) {
           // A literal path: it matches when it names a file.
@@ -109,9 +110,7 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
           const baseInfo = yield* fs.stat(base).pipe(Effect.option)
           if (baseInfo._tag === "Some" && baseInfo.value.type === "Directory") {
             const glob = Glob.make(rest, { dot: true })
-            const named = new Set(segments)
-            const ignored = new Set([...Walk.DEFAULT_IGNORED].filter((name) => !named.has(name)))
-            let more = false
+            const ignored = Walk.ignoredUnlessNamed(params.pattern)
             yield* Walk.files(fs, base, (entry) => {
               if (!Glob.match(glob, entry.relative)) return Effect.succeed(true)
               if (matches.length === limit) {
@@ -121,15 +120,6 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
               matches.push(entry.absolute)
               return Effect.succeed(true)
             }, { ignored }).pipe(Effect.mapError(Paths.toToolError(Paths.display(context.directory, base))))
-            if (more) {
-              const lines = matches.map((file) => Paths.display(context.directory, file))
-              return {
-                output: `${lines.join("\n")}\n\n[Showing the first ${limit} matching files; more exist. ` +
-                  "Use a more specific pattern or path, or a larger limit.]",
-                success: true,
-                metadata: { count: lines.length, truncated: true }
-              }
-            }
           }
         }
 
@@ -143,10 +133,14 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
             metadata: { count: 0, truncated: false }
           }
         }
+        const listing = matches.map((file) => Paths.display(context.directory, file)).join("\n")
         return {
-          output: matches.map((file) => Paths.display(context.directory, file)).join("\n"),
+          output: more
+            ? `${listing}\n\n[Showing the first ${limit} matching files; more exist. ` +
+              "Use a more specific pattern or path, or a larger limit.]"
+            : listing,
           success: true,
-          metadata: { count: matches.length, truncated: false }
+          metadata: { count: matches.length, truncated: more }
         }
       })
     })

@@ -122,63 +122,61 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
         let filesSearched = 0
         let skippedLarge = 0
 
-        const searchFile = (absolute: string, size: number | undefined): Effect.Effect<boolean> =>
-          Effect.gen(function*() {
-            const known = size ?? (yield* fs.stat(absolute).pipe(
-              Effect.map((stat) => Number(stat.size)),
-              Effect.orElseSucceed(() => 0)
-            ))
-            if (known > maxFileBytes) {
-              skippedLarge++
-              return true
+        /** Searches a text file's bytes; `false` once the match limit is reached. */
+        const searchBytes = (absolute: string, bytes: Uint8Array): boolean => {
+          filesSearched++
+          const shown = Paths.display(context.directory, absolute)
+          const lines = new TextDecoder("utf-8").decode(bytes).split("\n")
+          for (let i = 0; i < lines.length; i++) {
+            const line = lines[i]!
+            if (!regex.test(line)) continue
+            if (results.length === limit) {
+              more = true
+              return false
             }
-            const bytes = yield* fs.readFile(absolute).pipe(Effect.option)
-            if (bytes._tag === "None") return true
-            if (bytes.value.length > maxFileBytes) {
-              skippedLarge++
-              return true
-            }
-            if (Walk.looksBinary(bytes.value)) return true
-            filesSearched++
-            const shown = Paths.display(context.directory, absolute)
-            const lines = new TextDecoder("utf-8").decode(bytes.value).split("\n")
-            for (let i = 0; i < lines.length; i++) {
-              const line = lines[i]!
-              if (!regex.test(line)) continue
-              if (results.length === limit) {
-                more = true
-                return false
-              }
-              const text = line.trim()
-              const clipped = text.length > maxLineLength ? `${text.slice(0, maxLineLength)}…` : text
-              results.push(`${shown}:${i + 1}: ${clipped}`)
-            }
-            return true
-          })
+            const text = line.trim()
+            const clipped = text.length > maxLineLength ? `${text.slice(0, maxLineLength)}…` : text
+            results.push(`${shown}:${i + 1}: ${clipped}`)
+          }
+          return true
+        }
 
         if (info.type === "Directory") {
-          const named = new Set(params.include?.split("/") ?? [])
-          const ignored = new Set([...Walk.DEFAULT_IGNORED].filter((name) => !named.has(name)))
-          yield* Walk.files(fs, target, (entry) => {
-            if (include !== undefined) {
-              const subject = include.byName ? entry.relative.slice(entry.relative.lastIndexOf("/") + 1) : entry.relative
-              if (!Glob.match(include.glob, subject)) return Effect.succeed(true)
-            }
-            return searchFile(entry.absolute, undefined)
-          }, { ignored }).pipe(Effect.mapError(Paths.toToolError(shownTarget)))
+          const ignored = Walk.ignoredUnlessNamed(params.include ?? "")
+          yield* Walk.files(fs, target, (entry) =>
+            Effect.gen(function*() {
+              if (include !== undefined) {
+                const subject = include.byName ? entry.relative.slice(entry.relative.lastIndexOf("/") + 1) : entry.relative
+                if (!Glob.match(include.glob, subject)) return true
+              }
+              const size = yield* fs.stat(entry.absolute).pipe(
+                Effect.map((stat) => Number(stat.size)),
+                Effect.orElseSucceed(() => 0)
+              )
+              if (size > maxFileBytes) {
+                skippedLarge++
+                return true
+              }
+              const bytes = yield* fs.readFile(entry.absolute).pipe(Effect.option)
+              if (bytes._tag === "None") return true
+              if (bytes.value.length > maxFileBytes) {
+                skippedLarge++
+                return true
+              }
+              // binary files are skipped silently in a directory search
+              return Walk.looksBinary(bytes.value) || searchBytes(entry.absolute, bytes.value)
+            }), { ignored }).pipe(Effect.mapError(Paths.toToolError(shownTarget)))
+        } else if (Number(info.size) > maxFileBytes) {
+          skippedLarge++
         } else {
-          const head = yield* fs.open(target).pipe(
-            Effect.flatMap((file) => file.readAlloc(8192)),
-            Effect.scoped,
-            Effect.mapError(Paths.toToolError(shownTarget))
-          )
-          if (head._tag === "Some" && Walk.looksBinary(head.value)) {
+          const bytes = yield* fs.readFile(target).pipe(Effect.mapError(Paths.toToolError(shownTarget)))
+          if (Walk.looksBinary(bytes)) {
             return yield* new ToolError({
               reason: "InvalidInput",
               message: `${shownTarget} looks like a binary file; grep searches text files`
             })
           }
-          yield* searchFile(target, Number(info.size))
+          searchBytes(target, bytes)
         }
 
         const notes: Array<string> = []

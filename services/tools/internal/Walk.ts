@@ -23,6 +23,18 @@ import type * as PlatformError from "effect/PlatformError"
 export const DEFAULT_IGNORED: ReadonlySet<string> = new Set([".git", "node_modules", ".codetether-agent"])
 
 /**
+ * {@link DEFAULT_IGNORED} minus the names a pattern spells out as path
+ * segments, so `node_modules/**\/*.js` does search `node_modules`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const ignoredUnlessNamed = (pattern: string): ReadonlySet<string> => {
+  const named = new Set(pattern.split("/"))
+  return new Set([...DEFAULT_IGNORED].filter((name) => !named.has(name)))
+}
+
+/**
  * A file found by the walk: its path relative to the root (`/`-separated)
  * and its absolute path.
  *
