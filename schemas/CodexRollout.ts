@@ -31,6 +31,7 @@ import { stableStringify } from "./RustJson.ts"
 import type { Session } from "./Session.ts"
 import * as SessionMetadata from "./SessionMetadata.ts"
 import type { SessionSummary } from "./SessionSummary.ts"
+import * as SessionSummary_ from "./SessionSummary.ts"
 import * as Timestamp from "./Timestamp.ts"
 import * as Usage from "./Usage.ts"
 
@@ -1137,5 +1138,5 @@ export const mergeSummaries = (
       byId.set(summary.id, prefixTitle(summary))
     }
   }
-  return [...byId.values()].sort((a, b) => Timestamp.compare(b.updatedAt, a.updatedAt))
+  return [...byId.values()].sort(SessionSummary_.byUpdatedAtDesc)
 }

@@ -43,6 +43,7 @@ import type { Session } from "../schemas/Session.ts"
 import * as SessionSummary from "../schemas/SessionSummary.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
 import { canonicalize, componentsEqual, extensionOf } from "./internal/Paths.ts"
+import * as CodetetherConfig from "./CodetetherConfig.ts"
 import * as SessionStore from "./SessionStore.ts"
 
 /**
@@ -456,13 +457,6 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     native === "missing" ? "new" : native === "corrupt" || Timestamp.compare(native, updatedAt) < 0 ? "stale" : "current"
 
   /**
-   * Imports one rollout under the persist rule. When a native copy exists,
-   * the rollout is first folded without keeping messages (constant memory)
-   * to learn its `updatedAt`; only a rollout that is newer is mapped in full
-   * and saved. So an unchanged session is never materialised, and the native
-   * copy and the mapped rollout are never in memory together.
-   */
-  /**
    * The messages of a rollout as a stream: a second pass over its lines with
    * the same mapping as {@link readRollout} (malformed lines were already
    * reported by the first pass).
@@ -488,11 +482,10 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
    * straight into the store's atomic save. An unchanged session writes nothing.
    */
   const importPathWith = Effect.fnUntraced(function*(path: string, titles: ReadonlyMap<string, string | null>) {
-    const { meta } = yield* readMeta(path, false)
-    const title = titles.get(meta.id)
-    const native = yield* nativeUpdatedAt(meta.id)
     const folded = yield* readRollout(path, false)
+    const title = titles.get(folded.meta()!.id)
     const summary = CodexRollout.summarize(folded, title)!
+    const native = yield* nativeUpdatedAt(summary.id)
     if (native !== "missing" && native !== "corrupt" && stateOf(native, summary.updatedAt) === "current") {
       return { status: "skipped" as const, id: summary.id, title: summary.title }
     }
@@ -716,26 +709,6 @@ export const resolveHome = (options: {
 const optionalVar = (name: string) => Config.option(Config.String(name)).pipe(Config.map(Option.getOrUndefined))
 
 /**
- * The `CODETETHER_*` variables a new provenance is seeded from, read through
- * `Config` (unset → `undefined`). Effect's `Config` reads an empty value as
- * unset, where 4.5.7 kept an empty string.
- *
- * @since 0.1.0
- * @category config
- */
-export const provenanceEnvConfig: Config.Config<ProvenanceEnv> = Config.all({
-  taskId: optionalVar("CODETETHER_TASK_ID"),
-  runId: optionalVar("CODETETHER_RUN_ID"),
-  attemptId: optionalVar("CODETETHER_ATTEMPT_ID"),
-  tenantId: optionalVar("CODETETHER_TENANT_ID"),
-  agentIdentityId: optionalVar("CODETETHER_AGENT_IDENTITY_ID"),
-  workerId: optionalVar("CODETETHER_WORKER_ID"),
-  keyId: optionalVar("CODETETHER_KEY_ID"),
-  githubInstallationId: optionalVar("CODETETHER_GITHUB_INSTALLATION_ID"),
-  githubAppId: optionalVar("CODETETHER_GITHUB_APP_ID")
-})
-
-/**
  * The service with the Codex home resolved as 4.5.7 does: `CODEX_HOME`
  * (through `Config`), else `<HOME>/.codex` (`HOME` through `Config`, else
  * the OS home directory). Provenances are seeded from the `CODETETHER_*`
@@ -749,7 +722,7 @@ export const layer: Layer.Layer<CodexImport, Config.ConfigError, SessionStore.Se
   Effect.gen(function*() {
     const codexHome = yield* optionalVar("CODEX_HOME")
     const home = yield* optionalVar("HOME")
-    const provenanceEnv = yield* provenanceEnvConfig
+    const provenanceEnv = yield* CodetetherConfig.provenanceEnv
     return yield* make({
       home: resolveHome({ codexHome, home: home ?? NodeOs.homedir(), cwd: process.cwd() }),
       provenanceEnv

@@ -34,31 +34,8 @@ import * as ToolRegistry from "../services/ToolRegistry.ts"
 export const layerStoreNoDeps = SessionStore.layerFileSystem
 
 /**
- * Everything on top of the store that a prompt needs: the providers
- * (environment and `<data_dir>/providers.json`), the built-in tools, the event
- * bus with the JSONL durable sink in `<data_dir>/events/`, the configuration
- * (files, environment), the build-agent system prompt, the Codex importer and
- * image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
- * `SessionStore`, and the platform's `FileSystem` and `ChildProcessSpawner`
- * (`NodeServices.layer` of `@effect/platform-node`) for the tools.
- *
- * @since 0.1.0
- * @category layers
- */
-export const layerAgentNoDeps = SessionLoop.layer.pipe(
-  Layer.provideMerge(Layer.mergeAll(
-    ProviderRegistry.layerConfig,
-    ToolRegistry.layer,
-    SessionBus.layer().pipe(Layer.provide(DurableSink.layerJsonl)),
-    CodetetherConfig.layer,
-    SystemPrompt.layer,
-    CodexImport.layer,
-    Images.layer
-  ))
-)
-
-/**
- * {@link layerAgentNoDeps} with configuration options: CLI flag overrides
+ * Everything on top of the store that a prompt needs ({@link layerAgentNoDeps}),
+ * with configuration options: CLI flag overrides
  * (`--model`, `--max-steps`, `--max-tokens`: highest precedence), another
  * directory for the project config files, or another user config file.
  *
@@ -77,6 +54,20 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) =>
       Images.layer
     ))
   )
+
+/**
+ * Everything on top of the store that a prompt needs: the providers
+ * (environment and `<data_dir>/providers.json`), the built-in tools, the event
+ * bus with the JSONL durable sink in `<data_dir>/events/`, the configuration
+ * (files, environment), the build-agent system prompt, the Codex importer and
+ * image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
+ * `SessionStore`, and the platform's `FileSystem` and `ChildProcessSpawner`
+ * (`NodeServices.layer` of `@effect/platform-node`) for the tools.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerAgentNoDeps = layerAgentNoDepsWith({})
 
 /**
  * The store, in the data dir 4.5.7 would use (`CODETETHER_DATA_DIR`, else

@@ -10,6 +10,7 @@ import * as Schema from "effect/Schema"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import * as CodexRollout from "../../schemas/CodexRollout.ts"
 import type { TailLoad } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as SessionSummary_ from "../../schemas/SessionSummary.ts"
@@ -27,10 +28,7 @@ const notImportedCodexSessions = Effect.gen(function*() {
   const sessions = yield* codex.listAll.pipe(
     Effect.catch((e) => Effect.as(Effect.logWarning(`cannot list Codex sessions: ${e.message}`), []))
   )
-  return sessions.filter((s) => s.state === "new").map((s) => ({
-    ...s.summary,
-    title: `[Codex] ${s.summary.title ?? s.summary.id}`
-  }))
+  return sessions.filter((s) => s.state === "new").map((s) => CodexRollout.prefixTitle(s.summary))
 })
 
 const printSession = (load: TailLoad, asJson: boolean) =>
