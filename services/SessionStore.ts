@@ -28,8 +28,8 @@ import * as SessionSummary_ from "../schemas/SessionSummary.ts"
 import type { SessionSummary } from "../schemas/SessionSummary.ts"
 import * as WorkspaceIndex from "../schemas/WorkspaceIndex.ts"
 import * as DataDir from "./DataDir.ts"
-import { AtomicWriteError, writeFileAtomic, writeFileAtomicWith } from "./internal/AtomicWrite.ts"
-import { canonicalize, componentsEqual, extensionOf } from "./internal/Paths.ts"
+import { AtomicWriteError, type ChunkSink, writeFileAtomicWith } from "./internal/AtomicWrite.ts"
+import { canonicalize, componentsEqual, extensionOf, normalizeComponents } from "./internal/Paths.ts"
 import * as SessionFile from "./internal/SessionFile.ts"
 import * as WorkspaceIndexFile from "./internal/WorkspaceIndexFile.ts"
 
@@ -221,17 +221,21 @@ const fromReadError = (id: string | undefined) => (e: unknown): SessionStoreErro
   return new SessionStoreError({ reason: "Io", message: `Session store failure: ${String(e)}`, cause: e })
 }
 
-const encodeSession = (session: Session): Effect.Effect<ReadonlyArray<Uint8Array>, SessionStoreError> =>
+/** Runs an encoder; a failure is `Corrupt` (a value the format cannot hold, e.g. a bad timestamp). */
+const encodeWith = <A>(sessionId: string, what: string, encode: () => A): Effect.Effect<A, SessionStoreError> =>
   Effect.try({
-    try: () => SessionJson.encodeChunks(session),
+    try: encode,
     catch: (e) =>
       new SessionStoreError({
         reason: "Corrupt",
-        message: `Session ${session.id} cannot be encoded: ${(e as Error).message ?? String(e)}`,
-        sessionId: session.id,
+        message: `${what} cannot be encoded: ${(e as Error).message ?? String(e)}`,
+        sessionId,
         cause: e
       })
   })
+
+const encodeSession = (session: Session) =>
+  encodeWith(session.id, `Session ${session.id}`, () => SessionJson.encodeChunks(session))
 
 /**
  * The file-system store rooted at `sessionsDir` (`<data_dir>/sessions`).
@@ -296,25 +300,32 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     )
   })
 
+  /**
+   * Writes `<id>.json` atomically with what `produce` writes (fsync, then
+   * rename), under the session's lock, then points the workspace index at it.
+   */
+  const persist = <E, R>(session: Session, id: string, produce: (sink: ChunkSink) => Effect.Effect<void, E, R>) =>
+    Effect.gen(function*() {
+      const path = pathOf(id)
+      yield* makeSessionsDir(id)
+      yield* lockFor(id).withPermits(1)(writeFileAtomicWith(path, produce, { sync: true })).pipe(
+        Effect.catchIf((e): e is AtomicWriteError => e instanceof AtomicWriteError, (e) => Effect.fail(saveError(id, path)(e)))
+      )
+      const directory = session.metadata.directory
+      if (directory !== null) yield* upsertIndex(canonicalize(directory), id)
+    })
+
   const save = Effect.fn("SessionStore.save")(function*(session: Session) {
     const id = yield* validateId(session.id)
-    const bytes = yield* encodeSession(session)
-    const path = pathOf(id)
-    yield* makeSessionsDir(id)
-    yield* lockFor(id).withPermits(1)(writeFileAtomic(path, bytes, { mode: 0o600, sync: true })).pipe(
-      Effect.mapError(saveError(id, path))
-    )
-    const directory = session.metadata.directory
-    if (directory !== null) yield* upsertIndex(canonicalize(directory), id)
+    const chunks = yield* encodeSession(session)
+    yield* persist(session, id, (sink) => sink.writeMany(chunks))
   })
 
   const saveStream = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
     Effect.gen(function*() {
       const id = yield* validateId(session.id)
       const frame = yield* encodeFrame(session)
-      const path = pathOf(id)
-      yield* makeSessionsDir(id)
-      yield* lockFor(id).withPermits(1)(writeFileAtomicWith(path, (sink) =>
+      yield* persist(session, id, (sink) =>
         Effect.gen(function*() {
           yield* sink.write(frame.head)
           let first = true
@@ -325,11 +336,7 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
               return write
             }))
           yield* sink.write(frame.tail)
-        }), { mode: 0o600, sync: true })).pipe(
-          Effect.catchIf((e): e is AtomicWriteError => e instanceof AtomicWriteError, (e) => Effect.fail(saveError(id, path)(e)))
-        )
-      const directory = session.metadata.directory
-      if (directory !== null) yield* upsertIndex(canonicalize(directory), id)
+        }))
     }).pipe(Effect.withSpan("SessionStore.saveStream"))
 
   const load = Effect.fn("SessionStore.load")(function*(id: string) {
@@ -408,10 +415,12 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     // Slow path: newest modification time first, header-confirmed (4.5.7 scan_sync).
     const paths = yield* listCandidates()
     if (paths.length === 0) return yield* noSessions()
-    const stamped = paths.map((path) => ({
-      path,
-      mtime: NodeFs.statSync(path, { bigint: true, throwIfNoEntry: false })?.mtimeNs ?? 0n
-    }))
+    // Regular files only (a FIFO named *.json would block the header read).
+    const stamped: Array<{ readonly path: string; readonly mtime: bigint }> = []
+    for (const path of paths) {
+      const stat = NodeFs.statSync(path, { bigint: true, throwIfNoEntry: false })
+      if (stat?.isFile() === true) stamped.push({ path, mtime: stat.mtimeNs })
+    }
     stamped.sort((a, b) => (a.mtime === b.mtime ? 0 : a.mtime > b.mtime ? -1 : 1))
     const needle = Buffer.from(escapeStringContent(workspace))
     for (const { path } of stamped) {
@@ -459,28 +468,10 @@ const saveError = (id: string, path: string) => (e: AtomicWriteError): SessionSt
   new SessionStoreError({ reason: "Io", message: `Cannot save session ${id}: ${e.message}`, path, sessionId: id, cause: e })
 
 const encodeFrame = (session: Session) =>
-  Effect.try({
-    try: () => SessionJson.encodeFrame(session),
-    catch: (e) =>
-      new SessionStoreError({
-        reason: "Corrupt",
-        message: `Session ${session.id} cannot be encoded: ${(e as Error).message ?? String(e)}`,
-        sessionId: session.id,
-        cause: e
-      })
-  })
+  encodeWith(session.id, `Session ${session.id}`, () => SessionJson.encodeFrame(session))
 
 const encodeMessage = (id: string, message: Message) =>
-  Effect.try({
-    try: () => SessionJson.encodeMessageBytes(message),
-    catch: (e) =>
-      new SessionStoreError({
-        reason: "Corrupt",
-        message: `A message of session ${id} cannot be encoded: ${(e as Error).message ?? String(e)}`,
-        sessionId: id,
-        cause: e
-      })
-  })
+  encodeWith(id, `A message of session ${id}`, () => SessionJson.encodeMessageBytes(message))
 
 /** `canonicalize` with a per-call cache: sessions of one directory share the realpath call. */
 const cachedCanonicalize = () => {
@@ -490,6 +481,12 @@ const cachedCanonicalize = () => {
     if (result === undefined) cache.set(path, result = canonicalize(path))
     return result
   }
+}
+
+/** The last `window` messages and tool uses of a stored session, as a load from its bytes. */
+const tailOf = (session: Session, bytes: Uint8Array, window: number): TailLoad => {
+  const { session: kept, dropped } = Session_.tail(session, window)
+  return { session: kept, dropped, fileBytes: bytes.length }
 }
 
 /**
@@ -502,7 +499,6 @@ export const makeMemory = (): SessionStore["Service"] => {
   const files = new Map<string, { readonly bytes: Uint8Array; readonly sequence: number }>()
   const index = new Map<string, string>()
   let sequence = 0
-  const normalize = (path: string) => NodePath.posix.normalize(path).replace(/(.)\/+$/, "$1")
 
   const decode = (id: string, bytes: Uint8Array): Effect.Effect<Session, SessionStoreError> => {
     const result = SessionJson.decode(bytes)
@@ -528,7 +524,7 @@ export const makeMemory = (): SessionStore["Service"] => {
     const id = yield* validateId(session.id)
     const bytes = SessionJson.concat(yield* encodeSession(session))
     files.set(id, { bytes, sequence: ++sequence })
-    if (session.metadata.directory !== null) index.set(normalize(session.metadata.directory), id)
+    if (session.metadata.directory !== null) index.set(normalizeComponents(session.metadata.directory), id)
   })
   const saveStream = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
     Effect.flatMap(Stream.runCollect(messages), (collected) => save({ ...session, messages: Array.from(collected) }))
@@ -538,8 +534,7 @@ export const makeMemory = (): SessionStore["Service"] => {
   const loadTail = Effect.fn("SessionStore.loadTail")(function*(id: string, window: number) {
     yield* checkWindow(window)
     const { session, file } = yield* get(id)
-    const { session: kept, dropped } = Session_.tail(session, window)
-    return { session: kept, dropped, fileBytes: file.bytes.length }
+    return tailOf(session, file.bytes, window)
   })
   const delete_ = Effect.fn("SessionStore.delete")(function*(id: string) {
     yield* validateId(id)
@@ -562,15 +557,11 @@ export const makeMemory = (): SessionStore["Service"] => {
     const window = yield* checkWindow(options?.window ?? Number.POSITIVE_INFINITY)
     const belongs = (session: Session) =>
       session.metadata.directory !== null && componentsEqual(session.metadata.directory, directory)
-    const finish = (session: Session, bytes: Uint8Array): TailLoad => {
-      const { session: kept, dropped } = Session_.tail(session, window)
-      return { session: kept, dropped, fileBytes: bytes.length }
-    }
-    const indexed = index.get(normalize(directory))
+    const indexed = index.get(normalizeComponents(directory))
     const hit = indexed === undefined ? undefined : files.get(indexed)
     if (indexed !== undefined && hit !== undefined) {
       const session = yield* Effect.result(decode(indexed, hit.bytes))
-      if (Result.isSuccess(session) && belongs(session.success)) return finish(session.success, hit.bytes)
+      if (Result.isSuccess(session) && belongs(session.success)) return tailOf(session.success, hit.bytes, window)
     }
     const newestFirst = [...files].sort(([, a], [, b]) => b.sequence - a.sequence)
     for (const [id, file] of newestFirst) {
@@ -580,8 +571,8 @@ export const makeMemory = (): SessionStore["Service"] => {
         continue
       }
       if (!belongs(session.success)) continue
-      index.set(normalize(directory), id)
-      return finish(session.success, file.bytes)
+      index.set(normalizeComponents(directory), id)
+      return tailOf(session.success, file.bytes, window)
     }
     return yield* noSessions()
   })

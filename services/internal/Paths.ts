@@ -13,7 +13,8 @@ import * as NodeFs from "node:fs"
  */
 export const componentsEqual = (a: string, b: string): boolean => normalizeComponents(a) === normalizeComponents(b)
 
-const normalizeComponents = (path: string): string => {
+/** A path's components joined by `/` (see {@link componentsEqual}). */
+export const normalizeComponents = (path: string): string => {
   const absolute = path.startsWith("/")
   const parts = path.split("/").filter((part, i) => part !== "" && (part !== "." || (i === 0 && !absolute)))
   return (absolute ? "/" : "") + parts.join("/")

@@ -18,6 +18,7 @@ import * as Result from "effect/Result"
 import type { Session, SessionHeader, TailLoad } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import type { SessionSummary } from "../../schemas/SessionSummary.ts"
+import * as SessionSummary_ from "../../schemas/SessionSummary.ts"
 import { componentsEqual } from "./Paths.ts"
 import * as Structural from "./Structural.ts"
 
@@ -83,12 +84,7 @@ export const withFile = async <A>(path: string, f: (handle: FileHandle, size: nu
 
 const readBytes = async (handle: FileHandle, start: number, end: number): Promise<Buffer> => {
   const out = Buffer.allocUnsafe(end - start)
-  let n = 0
-  while (n < out.length) {
-    const { bytesRead } = await handle.read(out, n, out.length - n, start + n)
-    if (bytesRead === 0) break
-    n += bytesRead
-  }
+  const n = await Structural.readFully(handle, out, out.length, start)
   return n === out.length ? out : out.subarray(0, n)
 }
 
@@ -152,17 +148,6 @@ interface ScanResult {
   readonly rings: Map<string, Ring>
 }
 
-/** Reads `length` bytes at 0 into `buffer` (one read for a regular file). */
-const readInto = async (handle: FileHandle, buffer: Buffer, length: number): Promise<number> => {
-  let n = 0
-  while (n < length) {
-    const { bytesRead } = await handle.read(buffer, n, length - n, n)
-    if (bytesRead === 0) break
-    n += bytesRead
-  }
-  return n
-}
-
 /**
  * Scans a whole file, recording the last `window` elements of the tracked
  * arrays and parsing the other root values. A file that fits in one chunk is
@@ -187,7 +172,7 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
       }
     }, TRACKED)
     if (size <= Structural.CHUNK_BYTES) {
-      const n = await readInto(handle, scanner.buffer, size)
+      const n = await Structural.readFully(handle, scanner.buffer, size, 0)
       scanner.process(n)
       scanner.finish()
       for (const [key, [start, end]] of roots) {
@@ -252,15 +237,7 @@ export const readSummary = (path: string): Promise<SessionSummary> =>
     const value = scan.values
     for (const key of scan.rings.keys()) value[key] = []
     const session = decodeSession(path, value)
-    return {
-      id: session.id,
-      title: session.title,
-      createdAt: session.createdAt,
-      updatedAt: session.updatedAt,
-      messageCount: scan.rings.get("messages")?.count ?? 0,
-      agent: session.agent,
-      directory: session.metadata.directory
-    }
+    return { ...SessionSummary_.fromSession(session), messageCount: scan.rings.get("messages")?.count ?? 0 }
   })
 
 /** Does the file contain `needle`? Streams it in chunks (4.5.7 `file_contains_finder`). */
@@ -329,7 +306,6 @@ const readHeaderPrefix = (path: string): RawHeader => {
   }
   const scanner = Structural.acquire()
   try {
-    if (!NodeFs.fstatSync(fd).isFile()) throw corrupt(path, "is not a regular file")
     let n = 0
     while (n < HEADER_PREFIX_BYTES) {
       const read = NodeFs.readSync(fd, scanner.buffer, n, HEADER_PREFIX_BYTES - n, n)

@@ -383,6 +383,28 @@ export const release = (scanner: StructuralScanner): void => {
 }
 
 /**
+ * Reads up to `length` bytes at file `position` into `buffer` (from index 0),
+ * looping over short reads; returns the bytes read (fewer only at the end of
+ * the file).
+ *
+ * @internal
+ */
+export const readFully = async (
+  handle: FileHandle,
+  buffer: Uint8Array,
+  length: number,
+  position: number
+): Promise<number> => {
+  let n = 0
+  while (n < length) {
+    const { bytesRead } = await handle.read(buffer, n, length - n, position + n)
+    if (bytesRead === 0) break
+    n += bytesRead
+  }
+  return n
+}
+
+/**
  * Reads `handle` from byte 0 through `scanner` until the document ends, a
  * callback stops it, or `limit` bytes (a multiple of 64) have been scanned.
  * Returns whether the document was fully scanned or stopped (`false` when the
@@ -398,12 +420,7 @@ export const scanHandle = async (
   for (;;) {
     const want = Math.min(CHUNK_BYTES, limit - scanner.offset)
     if (want <= 0) return false
-    let n = 0
-    while (n < want) {
-      const { bytesRead } = await handle.read(scanner.buffer, n, want - n, scanner.offset + n)
-      if (bytesRead === 0) break
-      n += bytesRead
-    }
+    const n = await readFully(handle, scanner.buffer, want, scanner.offset)
     scanner.process(n)
     if (scanner.stopped) return true
     if (n < want) {

@@ -11,6 +11,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as WorkspaceIndex from "../../schemas/WorkspaceIndex.ts"
+import { writeFileAtomic } from "./AtomicWrite.ts"
 
 const decode = Schema.decodeUnknownResult(WorkspaceIndex.WorkspaceIndex)
 
@@ -39,26 +40,18 @@ export const load = (
 
 /**
  * Sets `workspace -> id` with a read-modify-write of the whole map, written
- * atomically (`.workspace_index.json.tmp` then rename), 0600, without fsync
- * (it is a cache). Synchronous: a few small syscalls. Callers serialise calls
- * within a process; across processes the last writer wins, as in 4.5.7.
+ * atomically by {@link writeFileAtomic} (`.workspace_index.json.tmp` then
+ * rename), 0600, without fsync (it is a cache). Writes nothing when the entry
+ * is already there. Callers serialise calls within a process; across
+ * processes the last writer wins, as in 4.5.7.
  */
 export const upsert = (sessionsDir: string, workspace: string, id: string): Effect.Effect<void, Error> =>
-  Effect.try({
-    try: () => {
-      const current = load(sessionsDir)
-      if (current.entries[workspace] === id) return
-      const next = { entries: { ...current.entries, [workspace]: id } }
-      const target = NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)
-      const tmp = `${target}.tmp`
-      try {
-        NodeFs.writeFileSync(tmp, JSON.stringify(next), { mode: 0o600 })
-        NodeFs.chmodSync(tmp, 0o600)
-        NodeFs.renameSync(tmp, target)
-      } catch (e) {
-        NodeFs.rmSync(tmp, { force: true, recursive: false })
-        throw e
-      }
-    },
-    catch: (e) => new Error(`cannot update ${NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)}: ${(e as Error).message}`)
+  Effect.suspend(() => {
+    const current = load(sessionsDir)
+    if (current.entries[workspace] === id) return Effect.void
+    const next = { entries: { ...current.entries, [workspace]: id } }
+    const target = NodePath.join(sessionsDir, WorkspaceIndex.FILE_NAME)
+    return writeFileAtomic(target, new TextEncoder().encode(JSON.stringify(next))).pipe(
+      Effect.mapError((e) => new Error(`cannot update ${target}: ${e.message}`))
+    )
   })
