@@ -62,10 +62,17 @@ const TRACKED: ReadonlySet<string> = new Set(["messages", "tool_uses"])
 const HEADER_KEYS: ReadonlySet<string> = new Set(["id", "title", "metadata"])
 
 /** Opens `path` read-only, runs `f`, closes. Maps errors with {@link ioError}. */
+/**
+ * Flags to open a session file for reading: non-blocking, so that a FIFO or
+ * device named `*.json` cannot block the open (it is then rejected as not a
+ * regular file); no effect on regular files.
+ */
+const OPEN_READ = NodeFs.constants.O_RDONLY | (NodeFs.constants.O_NONBLOCK ?? 0)
+
 export const withFile = async <A>(path: string, f: (handle: FileHandle, size: number) => Promise<A>): Promise<A> => {
   let handle: FileHandle
   try {
-    handle = await NodeFs.promises.open(path, "r")
+    handle = await NodeFs.promises.open(path, OPEN_READ)
   } catch (e) {
     throw ioError(path, e)
   }
@@ -300,7 +307,7 @@ const headerValues = (
 const readHeaderPrefix = (path: string): RawHeader => {
   let fd: number
   try {
-    fd = NodeFs.openSync(path, "r")
+    fd = NodeFs.openSync(path, OPEN_READ)
   } catch (e) {
     throw ioError(path, e)
   }

@@ -3,6 +3,7 @@
  * and the resume rules of 4.5.7 `last_for_directory`.
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Effect, Exit, Fiber, Layer, Stream } from "effect"
@@ -129,6 +130,20 @@ describe("SessionStore.layerFileSystem", () => {
       const { value: last, logs: resumeLogs } = yield* Logs.capture(store.lastForDirectory(workspace))
       expect(last.session.id).toBe(good.id)
       expect(resumeLogs.some((l) => l.message.includes("workspace index"))).toBe(true)
+    }))
+
+  it.effect("a FIFO named *.json blocks neither listing nor resume", () =>
+    Effect.gen(function*() {
+      const { store, workspace, sessions } = yield* setup
+      const good = Sessions.make({ directory: workspace })
+      yield* store.save(good)
+      const fifo = NodePath.join(sessions, "fifo.json")
+      NodeChildProcess.execFileSync("mkfifo", [fifo])
+      NodeFs.rmSync(NodePath.join(sessions, ".workspace_index.json"))
+      const { value: list, logs } = yield* Logs.capture(store.list)
+      expect(list.map((s) => s.id)).toEqual([good.id])
+      expect(logs.filter((l) => l.level === "Warn" && l.message.includes(fifo))).toHaveLength(1)
+      expect((yield* store.lastForDirectory(workspace)).session.id).toBe(good.id)
     }))
 
   it.effect("resume prefers a valid index entry, even when a newer file exists (4.5.7 quirk 12)", () =>
