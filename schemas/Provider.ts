@@ -26,7 +26,7 @@ import { Usage } from "./Usage.ts"
  * - `model`: the provider's model id (without the `provider/` prefix);
  * - `tools`: the tools offered to the model (may be empty);
  * - `temperature`, `topP`: omitted when absent (see {@link temperatureFor});
- * - `maxTokens`: the completion budget in tokens (see {@link maxTokens});
+ * - `maxTokens`: the completion budget in tokens (`CodetetherConfig`: 4.5.7 §6.2 step 12);
  * - `stop`: stop sequences (omitted from the wire when empty or absent).
  *
  * @since 0.1.0
@@ -222,15 +222,6 @@ export const PREFERENCE_ORDER: ReadonlyArray<string> = [
 ]
 
 /**
- * Default token budget of a completion when `CODETETHER_SESSION_MAX_TOKENS`
- * is unset or invalid (tokens).
- *
- * @since 0.1.0
- * @category constants
- */
-export const DEFAULT_MAX_TOKENS = 8192
-
-/**
  * A model selector split at the first `/` (4.5.7 `parse_model_string`):
  * `"openrouter/openai/gpt-5"` → provider `"openrouter"`, model
  * `"openai/gpt-5"`; `"openai/"` → `"openai"`, `""`; `"/x"` → `""`, `"x"`;
@@ -342,22 +333,6 @@ export const temperatureFor = (model: string): number | undefined => {
   if (NO_TEMPERATURE.some((marker) => lower.includes(marker))) return undefined
   if (HIGH_TEMPERATURE.some((marker) => lower.includes(marker))) return 1.0
   return 0.7
-}
-
-/**
- * The completion token budget (4.5.7 §6.2 step 12): the value of
- * `CODETETHER_SESSION_MAX_TOKENS` (passed in) when it parses as a positive
- * integer (decimal digits, surrounding whitespace allowed), else
- * {@link DEFAULT_MAX_TOKENS} (8192).
- *
- * @since 0.1.0
- * @category selection
- */
-export const maxTokens = (value: string | undefined): number => {
-  const trimmed = value?.trim()
-  if (trimmed === undefined || !/^\+?\d+$/.test(trimmed)) return DEFAULT_MAX_TOKENS
-  const parsed = Number(trimmed)
-  return Number.isSafeInteger(parsed) && parsed > 0 ? parsed : DEFAULT_MAX_TOKENS
 }
 
 /**

@@ -254,13 +254,3 @@ export const fromConfig: Effect.Effect<
  */
 export const layerConfig: Layer.Layer<ProviderRegistry, ProviderError | Config.ConfigError, DataDir.DataDir> = Layer
   .effect(ProviderRegistry, Effect.map(fromConfig, make))
-
-/**
- * The completion token budget from `CODETETHER_SESSION_MAX_TOKENS` (4.5.7
- * §6.2 step 12: a positive integer, else 8192).
- *
- * @since 0.1.0
- * @category config
- */
-export const maxTokensConfig: Config.Config<number> = Config.option(Config.String("CODETETHER_SESSION_MAX_TOKENS"))
-  .pipe(Config.map((value) => ProviderSchema.maxTokens(Option.getOrUndefined(value))))

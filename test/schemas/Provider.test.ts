@@ -166,17 +166,6 @@ describe("temperatureFor (step 11)", () => {
   })
 })
 
-describe("maxTokens (step 12)", () => {
-  it("uses a positive integer, else 8192", () => {
-    assert.strictEqual(Provider.maxTokens(undefined), 8192)
-    assert.strictEqual(Provider.maxTokens("16000"), 16000)
-    assert.strictEqual(Provider.maxTokens(" 32 "), 32)
-    for (const bad of ["0", "-5", "1.5", "abc", "", "1e3", "99999999999999999999"]) {
-      assert.strictEqual(Provider.maxTokens(bad), 8192, bad)
-    }
-  })
-})
-
 describe("resolveModel (§13)", () => {
   it("resolves provider/model with its aliases", () => {
     assert.deepStrictEqual(ok(Provider.resolveModel("zhipuai/glm-5", ["zai"])), { provider: "zai", model: "glm-5" })

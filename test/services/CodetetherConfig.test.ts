@@ -227,6 +227,20 @@ describe("CodetetherConfig: precedence file < environment < flag", () => {
       ])
     }))
 
+  it.effect("CODETETHER_SESSION_MAX_TOKENS: a positive integer, else 8192 (4.5.7 §6.2 step 12)", () =>
+    Effect.gen(function*() {
+      const f = yield* fixture
+      const tokens = (value: string) =>
+        Effect.map(load(f, { CODETETHER_SESSION_MAX_TOKENS: value }), (config) => config.maxTokens)
+      expect((yield* load(f)).maxTokens).toBe(8192)
+      expect(yield* tokens("16000")).toBe(16000)
+      expect(yield* tokens(" 32 ")).toBe(32)
+      expect(yield* tokens("4096")).toBe(4096)
+      for (const bad of ["0", "-5", "-1", "1.5", "abc", "", "1e3", "99999999999999999999"]) {
+        expect(yield* tokens(bad), bad).toBe(8192)
+      }
+    }))
+
   it.effect("rejects a flag that is not a positive integer", () =>
     Effect.gen(function*() {
       const f = yield* fixture

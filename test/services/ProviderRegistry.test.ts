@@ -257,18 +257,3 @@ describe("ProviderRegistry.layerProviders", () => {
       assert.strictEqual(yield* collectText(provider.stream(request)), "second:m")
     }).pipe(Effect.provide(ProviderRegistry.layerProviders([scripted("a", "first"), scripted("b", "B"), scripted("a", "second")]))))
 })
-
-describe("maxTokensConfig", () => {
-  it.effect("reads CODETETHER_SESSION_MAX_TOKENS", () =>
-    Effect.gen(function*() {
-      const read = (env: Record<string, string>) =>
-        Effect.gen(function*() {
-          return yield* ProviderRegistry.maxTokensConfig
-        }).pipe(
-          Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
-        )
-      assert.strictEqual(yield* read({}), 8192)
-      assert.strictEqual(yield* read({ CODETETHER_SESSION_MAX_TOKENS: "4096" }), 4096)
-      assert.strictEqual(yield* read({ CODETETHER_SESSION_MAX_TOKENS: "-1" }), 8192)
-    }))
-})
