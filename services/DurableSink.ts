@@ -115,10 +115,13 @@ export const makeJsonl = (dir: string): DurableSink["Service"] =>
       const path = NodePath.join(dir, `${sessionId}.jsonl`)
       const line = `${JSON.stringify(toRecord(sessionId, event, yield* Timestamp.now))}\n`
       yield* Effect.tryPromise({
-        try: async () => {
-          await NodeFs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
-          await NodeFs.promises.appendFile(path, line, { mode: 0o600 })
-        },
+        try: () =>
+          NodeFs.promises.appendFile(path, line, { mode: 0o600 }).catch(async (e: NodeJS.ErrnoException) => {
+            if (e.code !== "ENOENT") throw e
+            // the first record of a data dir: create <data_dir>/events/
+            await NodeFs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
+            await NodeFs.promises.appendFile(path, line, { mode: 0o600 })
+          }),
         catch: (cause) =>
           new DurableSinkError({ reason: "Io", message: `Cannot write ${path}: ${(cause as Error).message}`, path, cause })
       })

@@ -71,14 +71,16 @@ export const make = (options: { readonly capacity?: number } = {}) =>
     const capacity = Math.max(1, Math.floor(options.capacity ?? DEFAULT_CAPACITY))
     const sink = yield* DurableSink.DurableSink
     const pubsub = yield* Effect.acquireRelease(PubSub.sliding<Envelope>(capacity), PubSub.shutdown)
-    const publish = Effect.fn("SessionBus.publish")(function*(sessionId: string, event: SessionEvent.SessionEvent) {
-      if (SessionEvent.isDurable(event)) {
-        yield* sink.write(sessionId, event).pipe(
-          Effect.catch((e) => Effect.logWarning(`durable event not persisted (${event._tag}): ${e.message}`))
+    // Untraced: it runs for every streamed text delta (the durable sink's write is traced).
+    const publish = (sessionId: string, event: SessionEvent.SessionEvent) => {
+      const published = PubSub.publish(pubsub, { sessionId, event })
+      return SessionEvent.isDurable(event)
+        ? sink.write(sessionId, event).pipe(
+          Effect.catch((e) => Effect.logWarning(`durable event not persisted (${event._tag}): ${e.message}`)),
+          Effect.andThen(published)
         )
-      }
-      yield* PubSub.publish(pubsub, { sessionId, event })
-    })
+        : published
+    }
     const subscribe = Effect.map(
       PubSub.subscribe(pubsub),
       (subscription) => Stream.fromChannel(Channel.fromSubscriptionArray(subscription))
