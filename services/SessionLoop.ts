@@ -145,11 +145,9 @@ export const MAX_SNAPSHOT_BYTES = 262_144
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** The streamed text so far, cut at a UTF-8 boundary when longer than {@link MAX_SNAPSHOT_BYTES}. */
+/** `text` (over {@link MAX_SNAPSHOT_BYTES} in UTF-8) cut at a UTF-8 boundary, marked as truncated. */
 const snapshot = (text: string): string => {
-  if (text.length * 3 <= MAX_SNAPSHOT_BYTES) return text
   const bytes = encoder.encode(text)
-  if (bytes.length <= MAX_SNAPSHOT_BYTES) return text
   let end = MAX_SNAPSHOT_BYTES
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--
   return `${decoder.decode(bytes.subarray(0, end))} …[truncated]`
@@ -190,6 +188,9 @@ const collect = (
   emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
 ): Effect.Effect<Collected, ProviderRegistry.ProviderError> => {
   let text = ""
+  let textBytes = 0
+  // once the text passes MAX_SNAPSHOT_BYTES, every later snapshot is this same cut
+  let cut: string | undefined
   let thinking = ""
   let usage = Usage.empty
   const calls = new Map<string, { id: string; name: string; arguments: string }>()
@@ -198,7 +199,11 @@ const collect = (
       case "TextDelta": {
         if (event.text.length === 0) return Effect.void
         text += event.text
-        return emit(SessionEvent.make.textChunk(snapshot(text)))
+        if (cut === undefined) {
+          textBytes += Buffer.byteLength(event.text)
+          if (textBytes > MAX_SNAPSHOT_BYTES) cut = snapshot(text)
+        }
+        return emit(SessionEvent.make.textChunk(cut ?? text))
       }
       case "ThinkingDelta":
         thinking += event.text

@@ -147,6 +147,30 @@ describe("SessionLoop", () => {
       expect(Exit.isFailure(result)).toBe(true) // the scripted provider has no more responses
     }))
 
+  it.effect("text snapshots stop growing at MAX_SNAPSHOT_BYTES, cut at a UTF-8 boundary; the message keeps all", () =>
+    Effect.gen(function*() {
+      // 3-byte characters: the byte limit falls inside one of them
+      const text = "é€".repeat(60_000) // 300,000 bytes, 120,000 UTF-16 units
+      const { loop } = yield* setup([Scripted.answer(text, { chunk: 4096 })])
+      const events = Array.from(yield* Stream.runCollect(loop.promptStream(session(), "go")))
+      const all = events.flatMap((e) => (e._tag === "TextChunk" ? [e.text] : []))
+      expect(all.at(-1)).toBe(text) // the step's final TextChunk carries the whole text (4.5.7)
+      const chunks = all.slice(0, -1) // the streamed snapshots
+      const bytes = (s: string) => Buffer.byteLength(s)
+      const growing = chunks.filter((c) => !c.endsWith(" …[truncated]"))
+      const cut = chunks.filter((c) => c.endsWith(" …[truncated]"))
+      expect(growing.length).toBeGreaterThan(0)
+      for (const c of growing) expect(text.startsWith(c) && bytes(c) <= SessionLoop.MAX_SNAPSHOT_BYTES).toBe(true)
+      expect(cut.length).toBeGreaterThan(1)
+      const body = cut[0]!.slice(0, -" …[truncated]".length)
+      expect(text.startsWith(body)).toBe(true) // no U+FFFD: the cut is on a character boundary
+      expect(bytes(body)).toBeLessThanOrEqual(SessionLoop.MAX_SNAPSHOT_BYTES)
+      expect(bytes(body)).toBeGreaterThan(SessionLoop.MAX_SNAPSHOT_BYTES - 4)
+      expect(new Set(cut).size).toBe(1)
+      const complete = events.flatMap((e) => (e._tag === "TextComplete" ? [e.text] : []))
+      expect(complete).toEqual([text])
+    }))
+
   it.effect("prompt returns the answer, the saved session and the steps; events reach the bus", () =>
     Effect.gen(function*() {
       const { loop, bus } = yield* setup([
