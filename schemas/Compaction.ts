@@ -125,9 +125,21 @@ export const estimateRequest = (
   system: string,
   messages: ReadonlyArray<Message>,
   tools: ReadonlyArray<ToolDefinition>
-): number =>
-  estimateTokens(system) + estimateMessages(messages) +
-  estimateTokens(JSON.stringify(tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters }))))
+): number => estimateTokens(system) + estimateMessages(messages) + estimateTools(tools)
+
+/** Per tool list (a registry's list is one array for its lifetime). */
+const toolEstimates = new WeakMap<ReadonlyArray<ToolDefinition>, number>()
+
+const estimateTools = (tools: ReadonlyArray<ToolDefinition>): number => {
+  let total = toolEstimates.get(tools)
+  if (total === undefined) {
+    total = estimateTokens(
+      JSON.stringify(tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })))
+    )
+    toolEstimates.set(tools, total)
+  }
+  return total
+}
 
 const WINDOWS: ReadonlyArray<readonly [ReadonlyArray<string>, number]> = [
   [["claude-opus-4-7", "claude-opus-4.7", "4.7-opus"], 1_000_000],
@@ -227,10 +239,11 @@ export const render = (messages: ReadonlyArray<Message>, firstIndex = 0): string
  * @category compression
  */
 export const compressText = (text: string, targetTokens: number): string => {
-  if (estimateTokens(text) <= targetTokens) return text
+  const tokens = estimateTokens(text)
+  if (tokens <= targetTokens) return text
   const chars = Array.from(text)
   // estimate the characters that fit from the text's own density
-  const perToken = chars.length / Math.max(1, estimateTokens(text))
+  const perToken = chars.length / Math.max(1, tokens)
   const room = Math.max(0, Math.floor(targetTokens * perToken) - 80)
   const head = Math.floor(room / 4)
   const tail = room - head

@@ -303,21 +303,21 @@ export const make = Effect.gen(function*() {
     yield* emit({ _tag: "CompactionStarted", payload: { traceId, reason: options.reason, beforeTokens: before, budget: safety } })
     const target = Math.floor(window * 0.25)
     let changed = false
+    let current = before // the estimate of the messages as they are now
     for (const keepLast of options.keep) {
       const compressed = Compaction.compressKeepLast(state.session.messages, keepLast, (text) => Compaction.compressText(text, target))
       if (compressed === undefined) break
       yield* setMessages(state, compressed)
       changed = true
-      const after = estimate()
-      if (after <= safety) {
+      current = estimate()
+      if (current <= safety) {
         yield* emit({
           _tag: "CompactionCompleted",
-          payload: { traceId, strategy: "chunk_compress", beforeTokens: before, afterTokens: after, keptMessages: state.session.messages.length }
+          payload: { traceId, strategy: "chunk_compress", beforeTokens: before, afterTokens: current, keptMessages: state.session.messages.length }
         })
         return true
       }
     }
-    const untruncated = estimate()
     const truncated = Compaction.truncateKeepLast(state.session.messages, 4)
     if (truncated !== undefined) {
       yield* setMessages(state, truncated)
@@ -325,14 +325,15 @@ export const make = Effect.gen(function*() {
       const after = estimate()
       yield* emit({
         _tag: "ContextTruncated",
-        payload: { traceId, droppedTokens: Math.max(0, untruncated - after), keptMessages: truncated.length, archiveRef: null }
+        payload: { traceId, droppedTokens: Math.max(0, current - after), keptMessages: truncated.length, archiveRef: null }
       })
       yield* emit({
         _tag: "CompactionCompleted",
         payload: { traceId, strategy: "truncate", beforeTokens: before, afterTokens: after, keptMessages: truncated.length }
       })
+      current = after
     }
-    const after = estimate()
+    const after = current
     if (after > safety) {
       yield* emit({
         _tag: "CompactionFailed",
@@ -348,6 +349,18 @@ export const make = Effect.gen(function*() {
       })
     }
     return changed
+  })
+
+  /** Appends the tool result message of `call` and records the call in `tool_uses`. */
+  const recordResult = Effect.fnUntraced(function*(
+    state: State,
+    call: Message.ToolCallPart,
+    output: string,
+    success: boolean
+  ) {
+    yield* append(state, Message.toolResult(call.id, output))
+    const use: ToolUse = { id: call.id, name: call.name, input: call.arguments, output, success }
+    state.session = { ...state.session, toolUses: [...state.session.toolUses, use] }
   })
 
   const runCall = Effect.fnUntraced(function*(
@@ -373,9 +386,7 @@ export const make = Effect.gen(function*() {
       const elapsed = (yield* Clock.currentTimeMillis) - started
       yield* emit(SessionEvent.make.toolCallComplete(normalized.name, output, success, elapsed))
     }
-    yield* append(state, Message.toolResult(call.id, output))
-    const use: ToolUse = { id: call.id, name: call.name, input: call.arguments, output, success }
-    state.session = { ...state.session, toolUses: [...state.session.toolUses, use] }
+    yield* recordResult(state, call, output, success)
     state.pending.shift()
   })
 
@@ -483,11 +494,7 @@ export const make = Effect.gen(function*() {
     // what was completed, then publish Error and Done (4.5.7 did none of these).
     const recover = (cause: Cause.Cause<SessionLoopError>) =>
       Effect.gen(function*() {
-        for (const call of state.pending) {
-          yield* append(state, Message.toolResult(call.id, INTERRUPTED_CALL_TEXT))
-          const use: ToolUse = { id: call.id, name: call.name, input: call.arguments, output: INTERRUPTED_CALL_TEXT, success: false }
-          state.session = { ...state.session, toolUses: [...state.session.toolUses, use] }
-        }
+        for (const call of state.pending) yield* recordResult(state, call, INTERRUPTED_CALL_TEXT, false)
         state.pending = []
         if (state.dirty) {
           yield* store.save(state.session).pipe(
