@@ -60,13 +60,14 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Toml from "smol-toml"
 import type * as Provenance from "../schemas/Provenance.ts"
 import * as RlmConfig from "../schemas/RlmConfig.ts"
 import * as Session from "../schemas/Session.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
+import { firstSecret } from "./providers/Common.ts"
 import { presets } from "./providers/Presets.ts"
 
 /**
@@ -730,15 +731,12 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
       maxTokens = { value: envTokens.value, source: { kind: "env", name: "CODETETHER_SESSION_MAX_TOKENS" } }
     }
     for (const [provider, envVars] of API_KEY_ENV_VARS) {
-      let setting: ApiKeySetting = { provider, envVars, value: Option.none(), source: DEFAULT }
-      for (const name of envVars) {
-        const key = yield* Config.option(Config.Redacted(name))
-        if (Option.isSome(key) && Redacted.value(key.value).trim().length > 0) {
-          setting = { provider, envVars, value: key, source: { kind: "env", name } }
-          break
-        }
-      }
-      apiKeys.push(setting)
+      const key = yield* firstSecret(envVars)
+      apiKeys.push(
+        Option.isSome(key)
+          ? { provider, envVars, value: Option.some(key.value.key), source: { kind: "env", name: key.value.name } }
+          : { provider, envVars, value: Option.none(), source: DEFAULT }
+      )
     }
     return yield* provenanceEnv
   }).pipe(Effect.mapError(envError))

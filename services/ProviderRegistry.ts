@@ -22,7 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as NodePath from "node:path"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as ProviderSchema from "../schemas/Provider.ts"
 import * as DataDir from "./DataDir.ts"
 import * as Anthropic from "./providers/Anthropic.ts"
@@ -150,18 +150,6 @@ export const make = (providers: ReadonlyArray<Provider>): ProviderRegistry["Serv
 export const layerProviders = (providers: ReadonlyArray<Provider>): Layer.Layer<ProviderRegistry> =>
   Layer.succeed(ProviderRegistry, make(providers))
 
-/** The first of `names` that holds a non-blank value, trimmed. */
-const firstSecret = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
-  for (const name of names) {
-    const value = yield* Config.option(Config.Redacted(name))
-    if (Option.isSome(value)) {
-      const trimmed = Redacted.value(value.value).trim()
-      if (trimmed.length > 0) return Option.some({ name, key: Redacted.make(trimmed) })
-    }
-  }
-  return Option.none<{ name: string; key: Redacted.Redacted<string> }>()
-})
-
 const baseUrlFrom = Effect.fnUntraced(function*(variable: string, fallback: string) {
   const value = yield* Config.option(Config.String(variable))
   const url = Option.isSome(value) && value.value.trim().length > 0 ? value.value.trim() : fallback
@@ -184,7 +172,7 @@ export const fromConfig: Effect.Effect<
   DataDir.DataDir
 > = Effect.gen(function*() {
   const providers: Array<Provider> = []
-  const openAiKey = yield* firstSecret(["OPENAI_API_KEY"])
+  const openAiKey = yield* Common.firstSecret(["OPENAI_API_KEY"])
   if (Option.isSome(openAiKey)) {
     providers.push(OpenAi.make({
       name: "openai",
@@ -195,7 +183,7 @@ export const fromConfig: Effect.Effect<
       source: "builtin"
     }, OpenAi.openAiWire))
   }
-  const anthropicKey = yield* firstSecret(["ANTHROPIC_API_KEY"])
+  const anthropicKey = yield* Common.firstSecret(["ANTHROPIC_API_KEY"])
   if (Option.isSome(anthropicKey)) {
     providers.push(Anthropic.make({
       name: "anthropic",
@@ -207,7 +195,7 @@ export const fromConfig: Effect.Effect<
     }))
   }
   for (const preset of Presets.presets) {
-    const key = yield* firstSecret(preset.keyVariables)
+    const key = yield* Common.firstSecret(preset.keyVariables)
     if (Option.isNone(key)) continue
     providers.push(OpenAi.make({
       name: preset.name,
@@ -223,7 +211,7 @@ export const fromConfig: Effect.Effect<
   for (const entry of yield* CustomProviders.load(file)) {
     let apiKey: Redacted.Redacted<string> | undefined
     if (entry.apiKeyEnv !== undefined) {
-      const key = yield* firstSecret([entry.apiKeyEnv])
+      const key = yield* Common.firstSecret([entry.apiKeyEnv])
       if (Option.isNone(key)) {
         yield* Effect.logWarning(
           `${file}: provider "${entry.name}" is not registered: ${entry.apiKeyEnv} is not set`

@@ -15,7 +15,9 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
-import type * as Redacted from "effect/Redacted"
+import * as Config from "effect/Config"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
 
 /**
@@ -443,3 +445,23 @@ export const lazyClient = <C>(provider: string, sdk: string, load: () => Promise
       })
     })
 }
+
+/**
+ * The first of the environment variables `names` (read through `Config`, in
+ * order) that holds a non-blank value: its name and the value, trimmed;
+ * `None` when none does. Fails with a `ConfigError` when a variable cannot be
+ * read.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const firstSecret = Effect.fnUntraced(function*(names: ReadonlyArray<string>) {
+  for (const name of names) {
+    const value = yield* Config.option(Config.Redacted(name))
+    if (Option.isSome(value)) {
+      const trimmed = Redacted.value(value.value).trim()
+      if (trimmed.length > 0) return Option.some({ name, key: Redacted.make(trimmed) })
+    }
+  }
+  return Option.none<{ readonly name: string; readonly key: Redacted.Redacted<string> }>()
+})
