@@ -90,10 +90,7 @@ export const toWireMessages = (
           blocks.push(imageBlock(part))
           break
         case "file":
-          blocks.push({
-            type: "text",
-            text: `[file: ${part.path}${part.mimeType === null ? "" : ` (${part.mimeType})`}]`
-          })
+          blocks.push({ type: "text", text: Common.fileReference(part) })
           break
         case "tool_call":
           blocks.push({ type: "tool_use", id: part.id, name: part.name, input: parseInput(part.arguments) })
@@ -150,9 +147,6 @@ export const toWireRequest = (request: Provider.CompletionRequest): MessageCreat
   }
 }
 
-const count = (u: unknown): number | undefined =>
-  typeof u === "number" && Number.isFinite(u) ? Math.max(0, Math.round(u)) : undefined
-
 const finishReason = (raw: string | null | undefined): Provider.FinishReason => {
   switch (raw) {
     case "max_tokens":
@@ -196,10 +190,10 @@ export const makeDecoder = (): Common.Decoder<RawMessageStreamEvent> => {
 
   const readUsage = (raw: unknown) => {
     const u = (raw ?? {}) as Record<string, unknown>
-    input = count(u.input_tokens) ?? input
-    output = count(u.output_tokens) ?? output
-    cacheRead = count(u.cache_read_input_tokens) ?? cacheRead
-    cacheWrite = count(u.cache_creation_input_tokens) ?? cacheWrite
+    input = Common.tokenCount(u.input_tokens) ?? input
+    output = Common.tokenCount(u.output_tokens) ?? output
+    cacheRead = Common.tokenCount(u.cache_read_input_tokens) ?? cacheRead
+    cacheWrite = Common.tokenCount(u.cache_creation_input_tokens) ?? cacheWrite
   }
 
   return {

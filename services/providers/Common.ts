@@ -18,6 +18,7 @@ import * as Stream from "effect/Stream"
 import * as Config from "effect/Config"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import type { FilePart } from "../../schemas/Message.ts"
 import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
 
 /**
@@ -465,3 +466,23 @@ export const firstSecret = Effect.fnUntraced(function*(names: ReadonlyArray<stri
   }
   return Option.none<{ readonly name: string; readonly key: Redacted.Redacted<string> }>()
 })
+
+/**
+ * A token count from a provider's usage payload: a finite number, rounded,
+ * at least 0; `undefined` for anything else (absent, null, a string).
+ *
+ * @since 0.1.0
+ * @category usage
+ */
+export const tokenCount = (u: unknown): number | undefined =>
+  typeof u === "number" && Number.isFinite(u) ? Math.max(0, Math.round(u)) : undefined
+
+/**
+ * How a file part is sent to a model that cannot read files: the text
+ * `[file: <path> (<mime type>)]` (the type omitted when unknown).
+ *
+ * @since 0.1.0
+ * @category requests
+ */
+export const fileReference = (part: FilePart): string =>
+  `[file: ${part.path}${part.mimeType === null ? "" : ` (${part.mimeType})`}]`

@@ -84,7 +84,7 @@ const partText = (part: Message["content"][number]): string | undefined => {
     case "text":
       return part.text
     case "file":
-      return `[file: ${part.path}${part.mimeType === null ? "" : ` (${part.mimeType})`}]`
+      return Common.fileReference(part)
     default:
       return undefined
   }
@@ -197,9 +197,6 @@ export const toWireRequest = (
   }
 }
 
-const count = (u: unknown): number | undefined =>
-  typeof u === "number" && Number.isFinite(u) ? Math.max(0, Math.round(u)) : undefined
-
 /**
  * Chat Completions usage → {@link Usage}: prompt/completion/total tokens;
  * cache reads from `prompt_tokens_details.cached_tokens` (or DeepSeek's
@@ -213,14 +210,14 @@ const count = (u: unknown): number | undefined =>
 export const toUsage = (raw: unknown): Usage => {
   const u = (raw ?? {}) as Record<string, unknown>
   const details = (u.prompt_tokens_details ?? {}) as Record<string, unknown>
-  const promptTokens = count(u.prompt_tokens) ?? 0
-  const completionTokens = count(u.completion_tokens) ?? 0
+  const promptTokens = Common.tokenCount(u.prompt_tokens) ?? 0
+  const completionTokens = Common.tokenCount(u.completion_tokens) ?? 0
   return {
     promptTokens,
     completionTokens,
-    totalTokens: count(u.total_tokens) ?? promptTokens + completionTokens,
-    cacheReadTokens: count(details.cached_tokens) ?? count(u.prompt_cache_hit_tokens) ?? null,
-    cacheWriteTokens: count(details.cache_write_tokens) ?? count(u.cache_creation_input_tokens) ?? null
+    totalTokens: Common.tokenCount(u.total_tokens) ?? promptTokens + completionTokens,
+    cacheReadTokens: Common.tokenCount(details.cached_tokens) ?? Common.tokenCount(u.prompt_cache_hit_tokens) ?? null,
+    cacheWriteTokens: Common.tokenCount(details.cache_write_tokens) ?? Common.tokenCount(u.cache_creation_input_tokens) ?? null
   }
 }
 
