@@ -152,6 +152,14 @@ export const RlmOutcome = Schema.Literals(["converged", "exhausted", "failed", "
 export type RlmOutcome = typeof RlmOutcome.Type
 
 /**
+ * Only `converged` is a success (4.5.7 `RlmOutcome::is_success`).
+ *
+ * @since 0.1.0
+ * @category payloads
+ */
+export const isSuccess = (outcome: RlmOutcome): boolean => outcome === "converged"
+
+/**
  * Terminal record of an RLM run. Wire: `{trace_id, outcome, iterations,
  * subcalls, input_tokens, output_tokens, elapsed_ms, reason, root_model,
  * subcall_model_used}`; `subcall_model_used` is omitted when absent.
