@@ -1,15 +1,25 @@
 /**
- * Atomic file replacement: write `<target>.tmp`, optionally fsync, rename over
- * `<target>`. The temporary file is a scoped resource: when the write fails or
- * the fiber is interrupted before the rename, it is closed and removed, and
- * `<target>` keeps its previous content.
+ * Atomic file replacement: write a temporary file of its own, optionally
+ * fsync, rename over `<target>`. The temporary file is a scoped resource: when
+ * the write fails or the fiber is interrupted before the rename, it is closed
+ * and removed, and `<target>` keeps its previous content.
+ *
+ * Temporary files are named `.<target name>.<pid>.<random>.tmp` in the
+ * target's directory: unique per write (two writers never share one), hidden,
+ * and not ending in `.json`, so no listing (4.5.7's included) takes one for a
+ * session. They are created with `O_CREAT|O_EXCL|O_NOFOLLOW`, mode 0600: a
+ * symlink or file planted at that name is never written through. The rename
+ * replaces a symlink at `<target>` itself, never its target.
  *
  * @internal
  */
+import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
 import type { FileHandle } from "node:fs/promises"
+import * as NodePath from "node:path"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import { O_CREATE_EXCL } from "./SafeFs.ts"
 
 /** Why an atomic write failed: the step and the underlying error. */
 export class AtomicWriteError extends Error {
@@ -87,13 +97,23 @@ const makeSink = (handle: FileHandle, tmp: string) => {
 export const writeFileAtomicWith = <E, R>(
   target: string,
   produce: (sink: ChunkSink) => Effect.Effect<void, E, R>,
-  options: { readonly mode?: number; readonly sync?: boolean; readonly tmp?: string } = {}
+  options: {
+    readonly mode?: number
+    readonly sync?: boolean
+    /**
+     * Runs after the data is written and synced, just before the rename, with
+     * the temporary file still open (e.g. to check a precondition under a
+     * lock, or set its times). A failure removes the temporary file and
+     * leaves `<target>` as it was.
+     */
+    readonly beforeRename?: (handle: FileHandle) => Effect.Effect<void, E, R>
+  } = {}
 ): Effect.Effect<void, AtomicWriteError | E, R> => {
-  const tmp = options.tmp ?? `${target}.tmp`
+  const tmp = tempPathFor(target)
   const mode = options.mode ?? 0o600
   return Effect.acquireUseRelease(
     Effect.tryPromise({
-      try: () => NodeFs.promises.open(tmp, "w", mode),
+      try: () => NodeFs.promises.open(tmp, O_CREATE_EXCL, mode),
       catch: (e) => new AtomicWriteError("open", `cannot create ${tmp}: ${describe(e)}`, e)
     }),
     (handle) =>
@@ -105,11 +125,15 @@ export const writeFileAtomicWith = <E, R>(
         const { sink, flush } = makeSink(handle, tmp)
         yield* produce(sink)
         yield* flush
+        if (options.sync === true) {
+          yield* Effect.tryPromise({
+            try: () => handle.sync(),
+            catch: (e) => new AtomicWriteError("write", `cannot write ${tmp}: ${describe(e)}`, e)
+          })
+        }
+        if (options.beforeRename !== undefined) yield* options.beforeRename(handle)
         yield* Effect.tryPromise({
-          try: async () => {
-            if (options.sync === true) await handle.sync()
-            await handle.close()
-          },
+          try: () => handle.close(),
           catch: (e) => new AtomicWriteError("write", `cannot write ${tmp}: ${describe(e)}`, e)
         })
         yield* Effect.uninterruptible(Effect.tryPromise({
@@ -129,7 +153,7 @@ export const writeFileAtomicWith = <E, R>(
 export const writeFileAtomic = (
   target: string,
   chunks: Uint8Array | ReadonlyArray<Uint8Array>,
-  options: { readonly mode?: number; readonly sync?: boolean; readonly tmp?: string } = {}
+  options: { readonly mode?: number; readonly sync?: boolean } = {}
 ): Effect.Effect<void, AtomicWriteError> =>
   writeFileAtomicWith(
     target,
@@ -155,4 +179,62 @@ const renameOver = async (tmp: string, target: string): Promise<void> => {
       )
     }
   }
+}
+
+/** Suffix of every temporary file {@link writeFileAtomicWith} creates. */
+export const TEMP_SUFFIX = ".tmp"
+
+/** A fresh temporary path for `target`: `.<name>.<pid>.<random>.tmp` in its directory. */
+export const tempPathFor = (target: string): string =>
+  NodePath.join(
+    NodePath.dirname(target),
+    `.${NodePath.basename(target)}.${process.pid}.${NodeCrypto.randomBytes(6).toString("hex")}${TEMP_SUFFIX}`
+  )
+
+const TEMP_NAME = /^\..+\.(\d+)\.[0-9a-f]{12}\.tmp$/
+
+/** Is a process with this pid alive on this host? (`EPERM`: alive, not ours.) */
+export const pidAlive = (pid: number): boolean => {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM"
+  }
+}
+
+/**
+ * Removes the temporary files of {@link writeFileAtomicWith} in `dir` that are
+ * older than `maxAgeMs` (default one hour) and whose writer process (the pid
+ * in the name) is gone: what a killed writer left behind. Best effort and
+ * synchronous; returns how many were removed. Never follows a symlink (only
+ * regular files are removed).
+ */
+export const removeStaleTemps = (dir: string, options: { readonly maxAgeMs?: number; readonly now?: number } = {}): number => {
+  const maxAge = options.maxAgeMs ?? 3_600_000
+  const now = options.now ?? Date.now()
+  let names: Array<string>
+  try {
+    names = NodeFs.readdirSync(dir)
+  } catch {
+    return 0
+  }
+  let removed = 0
+  for (const name of names) {
+    const match = TEMP_NAME.exec(name)
+    if (match === null) continue
+    const path = NodePath.join(dir, name)
+    const stat = NodeFs.lstatSync(path, { throwIfNoEntry: false })
+    if (stat === undefined || !stat.isFile() || now - stat.mtimeMs < maxAge) continue
+    const pid = Number(match[1])
+    if (pid === process.pid || pidAlive(pid)) continue
+    try {
+      NodeFs.unlinkSync(path)
+      removed++
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+  return removed
 }
