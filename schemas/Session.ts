@@ -383,3 +383,39 @@ const sameRlm = (a: RlmConfig, b: RlmConfig): boolean =>
  */
 export const applyConfig = (session: Session, rlm: RlmConfig): Session =>
   sameRlm(session.metadata.rlm, rlm) ? session : { ...session, metadata: { ...session.metadata, rlm } }
+
+/**
+ * The key under which a session value carries its store revision: an
+ * enumerable symbol, so it survives `{ ...session, ... }` copies and every
+ * operation of this module, and is never encoded (the file holds exactly the
+ * 4.5.7 fields).
+ *
+ * @since 0.1.0
+ * @category revisions
+ */
+export const RevisionId: unique symbol = Symbol.for("codetether/Session/revision")
+
+/**
+ * The revision of the stored copy this value was loaded from or last saved
+ * as (an opaque string chosen by the store), or `undefined` for a value the
+ * store never handed out (a new session). Stores use it for conditional saves:
+ * a value whose revision is not the stored one is stale.
+ *
+ * @since 0.1.0
+ * @category revisions
+ */
+export const revisionOf = (session: Session): string | undefined =>
+  (session as { readonly [RevisionId]?: string | undefined })[RevisionId]
+
+/**
+ * `session` with revision `revision` (`undefined`: without one, as a new
+ * session). Returns a shallow copy; the input is not changed.
+ *
+ * @since 0.1.0
+ * @category revisions
+ */
+export const withRevision = (session: Session, revision: string | undefined): Session => {
+  if (revisionOf(session) === revision) return session
+  const { [RevisionId]: _, ...rest } = session as Session & { readonly [RevisionId]?: string }
+  return revision === undefined ? rest as Session : { ...rest, [RevisionId]: revision } as Session
+}

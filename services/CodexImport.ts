@@ -254,12 +254,12 @@ const ioError = (path: string, cause: unknown): CodexImportError => {
   })
 }
 
-const storeError = (e: SessionStore.SessionStoreError, sessionId?: string): CodexImportError =>
+const storeError = (e: SessionStore.SessionStoreError | SessionStore.SessionBusy, sessionId?: string): CodexImportError =>
   new CodexImportError({
     reason: "Store",
     message: e.message,
     ...(sessionId === undefined ? {} : { sessionId }),
-    ...(e.path === undefined ? {} : { path: e.path }),
+    ...(e._tag === "SessionStoreError" && e.path !== undefined ? { path: e.path } : {}),
     cause: e
   })
 
@@ -491,13 +491,16 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     }
     const now = yield* Timestamp.now
     const header = CodexRollout.build(folded, { indexTitle: title, provenanceUuid: uuid(), now, env })!
-    yield* store.saveStream(header, messagesOf(path)).pipe(
+    // The deliberate replacement of an older copy, decided again under the
+    // session's lock: a copy continued in codetether meanwhile is never overwritten.
+    const written = yield* store.replaceIfOlder(header, messagesOf(path)).pipe(
       Effect.catchIf(
-        (e): e is SessionStore.SessionStoreError => e instanceof SessionStore.SessionStoreError,
+        (e): e is SessionStore.SessionStoreError | SessionStore.SessionBusy =>
+          e instanceof SessionStore.SessionStoreError || e instanceof SessionStore.SessionBusy,
         (e) => Effect.fail(storeError(e, header.id))
       )
     )
-    return { status: "imported" as const, id: header.id, title: header.title }
+    return { status: written ? "imported" as const : "skipped" as const, id: header.id, title: header.title }
   })
 
   const loadNative = (id: string) => Effect.mapError(store.load(id), (e) => storeError(e, id))

@@ -3,7 +3,9 @@
  * `DurableSink`; 4.5.7 ships only the contract and a no-op sink).
  *
  * `layerJsonl` appends one JSON line per event to
- * `<data_dir>/events/<session id>.jsonl` (directory 0700, file 0600), the
+ * `<data_dir>/events/<session id>.jsonl` (directory 0700, file 0600; never
+ * through a symlink, never to a FIFO or device: a repository that plants
+ * `events/<id>.jsonl -> ~/.bashrc` gets a sink error, not an append), the
  * record format SESSION_FORMAT §11 recommends:
  *
  * ```json
@@ -18,7 +20,6 @@
  *
  * @since 0.1.0
  */
-import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -28,6 +29,7 @@ import * as Schema from "effect/Schema"
 import { SessionEvent } from "../schemas/SessionEvent.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
 import * as DataDir from "./DataDir.ts"
+import * as SafeFs from "./internal/SafeFs.ts"
 import { idProblem } from "./SessionStore.ts"
 
 /**
@@ -116,14 +118,19 @@ export const makeJsonl = (dir: string): DurableSink["Service"] =>
       const line = `${JSON.stringify(toRecord(sessionId, event, yield* Timestamp.now))}\n`
       yield* Effect.tryPromise({
         try: () =>
-          NodeFs.promises.appendFile(path, line, { mode: 0o600 }).catch(async (e: NodeJS.ErrnoException) => {
-            if (e.code !== "ENOENT") throw e
-            // the first record of a data dir: create <data_dir>/events/
-            await NodeFs.promises.mkdir(dir, { recursive: true, mode: 0o700 })
-            await NodeFs.promises.appendFile(path, line, { mode: 0o600 })
+          SafeFs.appendFile(path, line).catch(async (e: unknown) => {
+            if (!(e instanceof SafeFs.SafeFsError && e.kind === "Missing")) throw e
+            // the first record of a data dir: create <data_dir>/events/ (never through a symlink)
+            await SafeFs.ensureDir(dir)
+            await SafeFs.appendFile(path, line)
           }),
         catch: (cause) =>
-          new DurableSinkError({ reason: "Io", message: `Cannot write ${path}: ${(cause as Error).message}`, path, cause })
+          new DurableSinkError({
+            reason: "Io",
+            message: `Cannot write ${path}: ${cause instanceof SafeFs.SafeFsError ? cause.detail : (cause as Error).message}`,
+            path,
+            cause
+          })
       })
     })
   })

@@ -90,7 +90,24 @@ export interface PromptOptions {
   readonly images?: ReadonlyArray<ImageAttachment.ImageAttachment> | undefined
   /** Step limit for this prompt (default: the configuration's, 250). Exhausting it is not an error. */
   readonly maxSteps?: number | undefined
+  /**
+   * Take the session's lease even when another live process (or another
+   * host) holds it; that holder's next save then fails. Default `false`: a
+   * busy session fails the prompt at once with `SessionBusy`.
+   */
+  readonly force?: boolean | undefined
 }
+
+/**
+ * The errors of a prompt: {@link SessionLoopError}, or the store's lease
+ * contract: `SessionBusy` (another prompt holds the session; nothing was
+ * written) and `SessionConflict` (the session value is older than the stored
+ * one, or the lease was taken away while the prompt ran).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type PromptError = SessionLoopError | SessionStore.SessionBusy | SessionStore.SessionConflict
 
 /**
  * What a prompt produced: the answer (4.5.7 `SessionResult`), the session as
@@ -113,14 +130,22 @@ export class SessionLoop extends Context.Service<SessionLoop, {
   /**
    * Runs one prompt on `session` to completion and returns the answer and the
    * saved session; its events are published on the {@link SessionBus.SessionBus}.
-   * Fails with {@link SessionLoopError}; interruption (Ctrl-C) saves the
+   *
+   * Holds the session's lease (`SessionStore` `lease`) from before the user
+   * message is appended until the final save: a second prompt on the same
+   * session, in this process or another, fails at once with `SessionBusy`.
+   * `session` must be the stored copy (as loaded, or as a previous prompt
+   * returned it) or a new session, else `SessionConflict`. The returned
+   * session carries the new revision: prompt again with it.
+   *
+   * Fails with {@link PromptError}; interruption (Ctrl-C) saves the
    * completed steps first.
    */
   readonly prompt: (
     session: Session.Session,
     message: string,
     options?: PromptOptions
-  ) => Effect.Effect<PromptResult, SessionLoopError>
+  ) => Effect.Effect<PromptResult, PromptError>
   /**
    * The same prompt as a stream of its events (ending with `Done`), also
    * published on the bus. The stream fails with the prompt's error after its
@@ -131,7 +156,7 @@ export class SessionLoop extends Context.Service<SessionLoop, {
     session: Session.Session,
     message: string,
     options?: PromptOptions
-  ) => Stream.Stream<SessionEvent.SessionEvent, SessionLoopError>
+  ) => Stream.Stream<SessionEvent.SessionEvent, PromptError>
 }>()("codetether/SessionLoop") {}
 
 /**
@@ -246,6 +271,8 @@ interface State {
   pending: Array<Message.ToolCallPart>
   /** The session differs from what is on disk. */
   dirty: boolean
+  /** The session's lease, once taken. */
+  lease: SessionStore.Lease | undefined
 }
 
 /**
@@ -262,12 +289,21 @@ export const make = Effect.gen(function*() {
   const config = yield* CodetetherConfig.CodetetherConfig
   const systemPrompt = yield* SystemPrompt.SystemPrompt
 
-  const storeError = (sessionId: string) => (e: SessionStore.SessionStoreError) =>
-    new SessionLoopError({ reason: "Store", message: e.message, sessionId, cause: e })
+  const storeError = (sessionId: string) =>
+  <E>(e: E | SessionStore.SessionStoreError): E | SessionLoopError =>
+    e instanceof SessionStore.SessionStoreError
+      ? new SessionLoopError({ reason: "Store", message: e.message, sessionId, cause: e })
+      : e
 
+  /** Saves under the lease; the session then carries the new revision. */
   const save = (state: State) =>
-    store.save(state.session).pipe(
-      Effect.tap(() => Effect.sync(() => (state.dirty = false))),
+    state.lease!.save(state.session).pipe(
+      Effect.tap((saved) =>
+        Effect.sync(() => {
+          state.session = saved
+          state.dirty = false
+        })
+      ),
       Effect.mapError(storeError(state.session.id))
     )
 
@@ -395,12 +431,14 @@ export const make = Effect.gen(function*() {
     message: string,
     options: PromptOptions,
     emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
-  ): Effect.Effect<PromptResult, SessionLoopError> => {
-    const state: State = { session: initial, pending: [], dirty: false }
+  ): Effect.Effect<PromptResult, PromptError> => {
+    const state: State = { session: initial, pending: [], dirty: false, lease: undefined }
     const sessionId = initial.id
 
     const body = Effect.gen(function*() {
       yield* emit(SessionEvent.make.thinking())
+      // The lease before anything is appended: a refused prompt writes nothing.
+      state.lease = yield* store.lease(initial, { force: options.force }).pipe(Effect.mapError(storeError(sessionId)))
       const applied = yield* config.apply(state.session, registry)
       state.session = applied.session
       const selected = yield* registry.select(state.session.metadata.model ?? config.model).pipe(
@@ -492,12 +530,14 @@ export const make = Effect.gen(function*() {
 
     // On failure or interruption: answer the calls left without a result, save
     // what was completed, then publish Error and Done (4.5.7 did none of these).
-    const recover = (cause: Cause.Cause<SessionLoopError>) =>
+    const recover = (cause: Cause.Cause<PromptError>) =>
       Effect.gen(function*() {
         for (const call of state.pending) yield* recordResult(state, call, INTERRUPTED_CALL_TEXT, false)
         state.pending = []
-        if (state.dirty) {
-          yield* store.save(state.session).pipe(
+        // Not after a conflict: the lease is gone or the stored copy is newer.
+        const conflicted = cause.reasons.some((r) => r._tag === "Fail" && r.error._tag === "SessionConflict")
+        if (state.dirty && state.lease !== undefined && !conflicted) {
+          yield* save(state).pipe(
             Effect.catch((e) => Effect.logError(`could not save session ${sessionId} after the prompt stopped: ${e.message}`))
           )
         }
@@ -513,6 +553,7 @@ export const make = Effect.gen(function*() {
 
     return body.pipe(
       Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.uninterruptible(recover(exit.cause))),
+      Effect.scoped, // releases the lease after the recovery's save
       Effect.withSpan("SessionLoop.prompt", { attributes: { sessionId } })
     )
   }
@@ -522,7 +563,7 @@ export const make = Effect.gen(function*() {
   return SessionLoop.of({
     prompt: (session, message, options = {}) => run(session, message, options, publish(session.id)),
     promptStream: (session, message, options = {}) =>
-      Stream.callback<SessionEvent.SessionEvent, SessionLoopError>((queue) =>
+      Stream.callback<SessionEvent.SessionEvent, PromptError>((queue) =>
         run(session, message, options, (event) => Effect.andThen(publish(session.id)(event), Queue.offer(queue, event)))
           .pipe(
             Effect.matchCauseEffect({

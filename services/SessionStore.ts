@@ -17,6 +17,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import type { Message } from "../schemas/Message.ts"
@@ -26,11 +27,14 @@ import type { Session, TailLoad } from "../schemas/Session.ts"
 import * as SessionJson from "../schemas/SessionJson.ts"
 import * as SessionSummary_ from "../schemas/SessionSummary.ts"
 import type { SessionSummary } from "../schemas/SessionSummary.ts"
+import * as Timestamp from "../schemas/Timestamp.ts"
 import * as WorkspaceIndex from "../schemas/WorkspaceIndex.ts"
 import * as DataDir from "./DataDir.ts"
-import { AtomicWriteError, type ChunkSink, writeFileAtomicWith } from "./internal/AtomicWrite.ts"
+import { AtomicWriteError, type ChunkSink, removeStaleTemps, writeFileAtomicWith } from "./internal/AtomicWrite.ts"
 import { canonicalize, componentsEqual, extensionOf, normalizeComponents } from "./internal/Paths.ts"
+import * as SafeFs from "./internal/SafeFs.ts"
 import * as SessionFile from "./internal/SessionFile.ts"
+import * as SessionLock from "./internal/SessionLock.ts"
 import * as WorkspaceIndexFile from "./internal/WorkspaceIndexFile.ts"
 
 /**
@@ -39,19 +43,186 @@ import * as WorkspaceIndexFile from "./internal/WorkspaceIndexFile.ts"
  *   (`No sessions found`, as 4.5.7 says);
  * - `Corrupt`: the file exists but does not decode; `message` names the file
  *   and the JSON path inside it;
+ * - `IdMismatch`: the file decodes but holds another session (its inner `id`
+ *   is not its file name, e.g. `backup.json` holding session X): the file
+ *   name is a session's identity, so such a file is never loaded or resumed;
  * - `InvalidId`: the id cannot name a file safely (nothing was read or written);
- * - `Io`: the file system failed (permissions, disk full, ...).
+ * - `Io`: the file system failed (permissions, disk full, a symlink or FIFO
+ *   where a session or directory should be, ...).
  *
  * @since 0.1.0
  * @category errors
  */
 export class SessionStoreError extends Schema.TaggedError<SessionStoreError>()("SessionStoreError", {
-  reason: Schema.Literals(["NotFound", "Corrupt", "InvalidId", "Io"]),
+  reason: Schema.Literals(["NotFound", "Corrupt", "IdMismatch", "InvalidId", "Io"]),
   message: Schema.String,
   sessionId: Schema.optional(Schema.String),
   path: Schema.optional(Schema.String),
   cause: Schema.optional(Schema.Defect())
 }) {}
+
+/**
+ * Who holds a session's lease: the process (`pid` on `host`), when it took it
+ * (`startedAt`, RFC 3339) and what for (`prompt`: a running prompt; `save`
+ * or `delete`: a short write).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const LeaseHolder = Schema.Struct({
+  pid: Schema.Number,
+  host: Schema.String,
+  startedAt: Schema.String,
+  purpose: Schema.Literals(["prompt", "save", "delete"])
+})
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type LeaseHolder = typeof LeaseHolder.Type
+
+const timeOfDay = (iso: string, now: Date): string => {
+  const at = new Date(iso)
+  if (Number.isNaN(at.getTime())) return iso
+  const pad = (n: number) => String(n).padStart(2, "0")
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`
+  const sameDay = at.getFullYear() === now.getFullYear() && at.getMonth() === now.getMonth() &&
+    at.getDate() === now.getDate()
+  return sameDay ? time : `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`
+}
+
+/**
+ * The sentence {@link SessionBusy} says, e.g. `session 1b2c… is busy: a
+ * prompt started by pid 4242 at 18:02:11 is running` (the host is named when
+ * it is not this one; the date when it is not today).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const busyMessage = (sessionId: string, holder: LeaseHolder, localHost: string, now = new Date()): string => {
+  const by = `pid ${holder.pid}${holder.host === localHost ? "" : ` on host ${holder.host}`}`
+  const at = timeOfDay(holder.startedAt, now)
+  switch (holder.purpose) {
+    case "prompt":
+      return `session ${sessionId} is busy: a prompt started by ${by} at ${at} is running`
+    case "save":
+      return `session ${sessionId} is busy: ${by} has been saving it since ${at}`
+    case "delete":
+      return `session ${sessionId} is busy: ${by} has been deleting it since ${at}`
+  }
+}
+
+/**
+ * The session's lease is held by someone else (another process, another
+ * machine, or another prompt of this process): nothing was read for writing
+ * and nothing was written. `holder` says who; `message` is one line, e.g.
+ * `session 1b2c… is busy: a prompt started by pid 4242 at 18:02:11 is running`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionBusy extends Schema.TaggedError<SessionBusy>()("SessionBusy", {
+  sessionId: Schema.String,
+  holder: LeaseHolder,
+  message: Schema.String
+}) {}
+
+/**
+ * A conditional write was refused and nothing was written:
+ * - `Stale`: the stored session changed since this value was loaded (another
+ *   writer saved it): reload and retry;
+ * - `Exists`: a new session value (never loaded or saved) has the id of a
+ *   stored session;
+ * - `Deleted`: the session was deleted since this value was loaded;
+ * - `LeaseLost`: a prompt's lease was removed or taken over while it ran
+ *   (`sessions delete --force`, or `--force` from another process).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SessionConflict extends Schema.TaggedError<SessionConflict>()("SessionConflict", {
+  sessionId: Schema.String,
+  reason: Schema.Literals(["Stale", "Exists", "Deleted", "LeaseLost"]),
+  message: Schema.String
+}) {}
+
+const conflict = (sessionId: string, reason: SessionConflict["reason"]): SessionConflict => {
+  switch (reason) {
+    case "Stale":
+      return new SessionConflict({
+        sessionId,
+        reason,
+        message:
+          `session ${sessionId} changed since this copy was loaded (another writer saved it); nothing was written: load it again and retry`
+      })
+    case "Exists":
+      return new SessionConflict({
+        sessionId,
+        reason,
+        message: `session ${sessionId} already exists; a new session with that id was not written`
+      })
+    case "Deleted":
+      return new SessionConflict({
+        sessionId,
+        reason,
+        message: `session ${sessionId} was deleted since this copy was loaded; nothing was written`
+      })
+    case "LeaseLost":
+      return new SessionConflict({
+        sessionId,
+        reason,
+        message:
+          `session ${sessionId} was deleted or its lease taken over (--force) while this prompt ran; nothing more was written`
+      })
+  }
+}
+
+/**
+ * Checks a conditional write: `expected` is the revision the value carries
+ * (`undefined`: a new session), `stored` the store's current one
+ * (`undefined`: nothing stored).
+ */
+const checkRevision = (sessionId: string, expected: string | undefined, stored: string | undefined) => {
+  if (expected === stored) return undefined
+  if (expected === undefined) return conflict(sessionId, "Exists")
+  if (stored === undefined) return conflict(sessionId, "Deleted")
+  return conflict(sessionId, "Stale")
+}
+
+/**
+ * A session's lease, held from {@link SessionStore} `lease` until its scope
+ * closes: while it is held no other prompt, save or delete (of this process
+ * or any other) touches the session, except a forced delete or takeover,
+ * after which `save` fails with `LeaseLost`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Lease {
+  readonly sessionId: string
+  readonly holder: LeaseHolder
+  /**
+   * Saves `session` (same format and atomicity as the store's `save`),
+   * conditional on the revision this lease last wrote or was given, and
+   * returns it with its new revision. Fails with `SessionConflict` (`LeaseLost`
+   * when the lease was taken away; `Stale`/`Deleted` when another writer that
+   * ignores leases, such as 4.5.7, changed the file) or `SessionStoreError`.
+   */
+  readonly save: (session: Session) => Effect.Effect<Session, SessionStoreError | SessionConflict>
+}
+
+/**
+ * Options of {@link SessionStore} `lease` and `delete`: `force` takes over a
+ * lease held by a live process, or by another host (with a warning), instead
+ * of failing with `SessionBusy`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ForceOptions {
+  readonly force?: boolean | undefined
+}
 
 /**
  * Options of {@link SessionStore} `lastForDirectory`.
@@ -65,38 +236,63 @@ export interface LastOptions {
 }
 
 /**
+ * The errors of a conditional write.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type WriteError = SessionStoreError | SessionBusy | SessionConflict
+
+/**
  * @since 0.1.0
  * @category services
  */
 export class SessionStore extends Context.Service<SessionStore, {
   /**
-   * Writes the session as compact JSON (no trailing newline) to
-   * `<id>.json.tmp`, fsyncs it and renames it over `<id>.json`; files are
-   * 0600, directories 0700. The temporary file is removed when the write fails
-   * or the fiber is interrupted. Saves of one id are serialised within the
-   * process. Then records `metadata.directory` (canonicalised) -> id in the
-   * workspace index, best effort: an index failure is logged, never returned.
-   * Does not change the session (4.5.7 `save` does not bump `updated_at`).
+   * Writes the session as compact JSON (no trailing newline), atomically (a
+   * temporary file of its own, fsync, rename; files 0600, directories 0700),
+   * then records `metadata.directory` (canonicalised) -> id in the workspace
+   * index, best effort. Does not change the session's fields (4.5.7 `save`
+   * does not bump `updated_at`).
    *
-   * Fails with `InvalidId`, or `Io`.
+   * The save is conditional: the value's revision ({@link Session_.revisionOf},
+   * set by every load and save) must be the stored one, and a value without
+   * one (a new session) must not have a stored copy. Returns the session with
+   * its new revision: save that value (or values derived from it) next.
+   *
+   * Fails with `SessionConflict` (nothing written), `SessionBusy` (a prompt
+   * holds the session's lease), or `SessionStoreError` (`InvalidId`, `Io`).
    */
-  readonly save: (session: Session) => Effect.Effect<void, SessionStoreError>
+  readonly save: (session: Session) => Effect.Effect<Session, WriteError>
   /**
-   * Saves `session` with its messages taken, in order, from `messages`
-   * instead of `session.messages`: each message is encoded and written as it
-   * arrives, so a session larger than memory should hold (an import) is never
-   * built in full. Same format, atomicity, permissions, serialisation and
-   * index update as {@link save}; when the stream fails or is interrupted the
-   * previous file is kept. Fails with `InvalidId`, `Corrupt` (a message that
-   * cannot be encoded), `Io`, or the stream's own error.
+   * {@link save} with the messages taken, in order, from `messages` instead
+   * of `session.messages`: each message is encoded and written as it arrives,
+   * so a session larger than memory should hold (an import) is never built in
+   * full. Returns `session` (with its own messages) with the new revision.
+   * When the stream fails or is interrupted the previous file is kept. Also
+   * fails with `Corrupt` (a message that cannot be encoded) or the stream's
+   * own error.
    */
   readonly saveStream: <E, R>(
     session: Session,
     messages: Stream.Stream<Message, E, R>
-  ) => Effect.Effect<void, SessionStoreError | E, R>
+  ) => Effect.Effect<Session, WriteError | E, R>
   /**
-   * The whole session. Fails with `InvalidId`, `NotFound`, `Corrupt` (naming
-   * the file and the JSON path) or `Io`.
+   * The deliberate replacement of an older stored copy (imports, migrations):
+   * writes `session` (its messages from `messages` when given) unless a
+   * stored copy that decodes has an `updated_at` at or after the session's
+   * (4.5.7's import persist rule). A stored copy that does not decode is
+   * replaced. Returns whether it wrote. Fails with `SessionBusy` (a prompt
+   * holds the lease), `SessionStoreError`, or the stream's error.
+   */
+  readonly replaceIfOlder: <E = never, R = never>(
+    session: Session,
+    messages?: Stream.Stream<Message, E, R>
+  ) => Effect.Effect<boolean, SessionStoreError | SessionBusy | E, R>
+  /**
+   * The whole session, carrying its revision. Fails with `InvalidId`,
+   * `NotFound`, `Corrupt` (naming the file and the JSON path), `IdMismatch`
+   * or `Io`.
    */
   readonly load: (id: string) => Effect.Effect<Session, SessionStoreError>
   /**
@@ -104,21 +300,39 @@ export class SessionStore extends Context.Service<SessionStore, {
    * independently), the number of elements dropped and the file size in bytes
    * (4.5.7 `load_tail`). Reads the file as a stream: a file larger than V8's
    * maximum string length loads. Kept elements are type-checked; dropped ones
-   * are checked for JSON structure only. Errors as {@link load}.
+   * are checked for JSON structure only. The session carries the revision of
+   * the whole stored copy (so saving a tail-loaded value replaces the file
+   * with the kept messages only). Errors as {@link load}.
    */
   readonly loadTail: (id: string, window: number) => Effect.Effect<TailLoad, SessionStoreError>
   /**
-   * Removes `<id>.json`; succeeds when it does not exist (4.5.7 `delete`).
-   * Returns `true` when a file was removed, `false` when there was none. The
-   * workspace index keeps its (now stale) entry, as in 4.5.7. Fails with
-   * `InvalidId` or `Io`.
+   * Removes the session; succeeds when it does not exist (4.5.7 `delete`).
+   * Returns `true` when a session was removed, `false` when there was none.
+   * The workspace index keeps its (now stale) entry, as in 4.5.7. Fails with
+   * `SessionBusy` while a prompt holds the lease, unless `force` (the running
+   * prompt's next save then fails with `SessionConflict` `LeaseLost` instead
+   * of recreating the file); `InvalidId` or `Io`.
    */
-  readonly delete: (id: string) => Effect.Effect<boolean, SessionStoreError>
+  readonly delete: (id: string, options?: ForceOptions) => Effect.Effect<boolean, SessionStoreError | SessionBusy>
+  /**
+   * Takes the session's lease for a prompt, held until the scope closes: a
+   * second `lease` (any process, any machine sharing the store) fails at once
+   * with `SessionBusy` naming the holder, and so do saves and deletes of the
+   * session by others. A lease whose holder is gone (same host, no process
+   * with that pid and start time) is taken over. `session` must be current
+   * (its revision is the stored one, or it is new and nothing is stored),
+   * else `SessionConflict`. Nothing is written by a refused lease.
+   */
+  readonly lease: (
+    session: Session,
+    options?: ForceOptions
+  ) => Effect.Effect<Lease, SessionStoreError | SessionBusy | SessionConflict, Scope.Scope>
   /**
    * A summary of every session, newest `updated_at` first (4.5.7
    * `list_sessions`). Files that are not sessions (corrupt, truncated, empty,
-   * binary, other JSON) are skipped with one warning each. Fails with `Io`
-   * only when the sessions directory itself cannot be read.
+   * binary, other JSON, a copy holding another id, a FIFO, a symlink leaving
+   * the data dir) are skipped with one warning each. Fails with `Io` only when
+   * the sessions directory itself cannot be read.
    */
   readonly list: Effect.Effect<ReadonlyArray<SessionSummary>, SessionStoreError>
   /**
@@ -133,8 +347,8 @@ export class SessionStore extends Context.Service<SessionStore, {
    * valid, otherwise the newest file (by modification time) whose header
    * belongs to the directory. Stops at the first confirmed match and repairs
    * the index. A file whose header matches but whose body is corrupt is skipped
-   * with a warning (4.5.7 failed instead). Fails with `NotFound`
-   * (`No sessions found`) or `Io`.
+   * with a warning (4.5.7 failed instead), and so is a file whose inner id is
+   * not its name. Fails with `NotFound` (`No sessions found`) or `Io`.
    */
   readonly lastForDirectory: (
     directory: string,
@@ -208,6 +422,13 @@ const fromReadError = (id: string | undefined) => (e: unknown): SessionStoreErro
           path: e.path,
           ...(id === undefined ? {} : { sessionId: id })
         })
+      case "IdMismatch":
+        return new SessionStoreError({
+          reason: "IdMismatch",
+          message: `Session file ${e.path} is not loaded: ${e.detail}`,
+          path: e.path,
+          ...(id === undefined ? {} : { sessionId: id })
+        })
       case "Io":
         return new SessionStoreError({
           reason: "Io",
@@ -237,37 +458,117 @@ const encodeWith = <A>(sessionId: string, what: string, encode: () => A): Effect
 const encodeSession = (session: Session) =>
   encodeWith(session.id, `Session ${session.id}`, () => SessionJson.encodeChunks(session))
 
+/** How long a write waits for another process's short save or delete to finish (ms). */
+const SHORT_LOCK_WAIT_MS = 2_000
+
 /**
  * The file-system store rooted at `sessionsDir` (`<data_dir>/sessions`).
+ *
+ * Leases are lock files `<id>.json.lock` beside the sessions (see
+ * `internal/SessionLock.ts`); revisions are the inode, size and modification
+ * time of `<id>.json` (each save sets a modification time past the previous
+ * one). Session files and the index are read through symlinks only when they
+ * point inside the data dir (the parent of `sessionsDir`); the sessions
+ * directory itself must not be a symlink for writes.
  *
  * @since 0.1.0
  * @category constructors
  */
 export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => {
-  const locks = new Map<string, Semaphore.Semaphore>()
+  const dataDir = NodePath.dirname(sessionsDir)
+  const readOptions: SessionFile.ReadOptions = { within: dataDir }
   const indexLock = Semaphore.makeUnsafe(1)
-  const lockFor = (id: string): Semaphore.Semaphore => {
-    let lock = locks.get(id)
-    if (lock === undefined) locks.set(id, lock = Semaphore.makeUnsafe(1))
-    return lock
-  }
   const pathOf = (id: string) => NodePath.join(sessionsDir, `${id}.json`)
+  const lockPathOf = (id: string) => NodePath.join(sessionsDir, `${id}.json.lock`)
+  let swept = false
 
+  const ioError = (id: string | undefined, path: string, what: string) => (e: unknown) =>
+    new SessionStoreError({
+      reason: "Io",
+      message: `${what} ${path}: ${(e as Error)?.message ?? String(e)}`,
+      path,
+      cause: e,
+      ...(id === undefined ? {} : { sessionId: id })
+    })
+
+  /** Creates the sessions dir (0700; never through a symlink) and, once, sweeps stale temp files. */
   const makeSessionsDir = (id: string) =>
-    Effect.tryPromise({
-      try: () => NodeFs.promises.mkdir(sessionsDir, { recursive: true, mode: 0o700 }),
+    Effect.try({
+      try: () => {
+        SafeFs.ensureDirSync(sessionsDir)
+        if (!swept) {
+          swept = true
+          removeStaleTemps(sessionsDir)
+        }
+      },
       catch: (e) =>
         new SessionStoreError({
           reason: "Io",
-          message: `Cannot create ${sessionsDir}: ${(e as Error).message}`,
+          message: `Cannot write sessions in ${sessionsDir}: ${e instanceof SafeFs.SafeFsError ? e.detail : String(e)}`,
           path: sessionsDir,
           sessionId: id,
           cause: e
         })
     })
 
+  const storedRevision = (id: string) =>
+    Effect.try({ try: () => SessionFile.currentRevision(pathOf(id)), catch: ioError(id, pathOf(id), "Cannot stat") })
+
+  const busy = (id: string, holder: SessionLock.Holder) =>
+    new SessionBusy({
+      sessionId: id,
+      holder: { pid: holder.pid, host: holder.host, startedAt: holder.startedAt, purpose: holder.purpose },
+      message: busyMessage(id, holder, SessionLock.hostName())
+    })
+
+  /**
+   * Takes `<id>.json.lock` for `purpose`, waiting up to
+   * {@link SHORT_LOCK_WAIT_MS} for another writer's short save or delete, and
+   * releases it when the scope closes. Fails with `SessionBusy` when a prompt
+   * holds it (unless `force`).
+   */
+  const takeLock = (id: string, purpose: SessionLock.Purpose, options: ForceOptions = {}) =>
+    Effect.acquireRelease(
+      Effect.gen(function*() {
+        yield* makeSessionsDir(id)
+        const path = lockPathOf(id)
+        const started = Date.now()
+        for (;;) {
+          const outcome = yield* Effect.try({
+            try: () => SessionLock.tryAcquire(path, purpose, { force: options.force === true }),
+            catch: ioError(id, path, "Cannot take the lock")
+          })
+          if (outcome._tag === "Acquired") {
+            const previous = outcome.tookOver
+            if (options.force === true && previous !== undefined && previous !== "invalid" && !SessionLock.isStale(previous)) {
+              yield* Effect.logWarning(`${busyMessage(id, previous, SessionLock.hostName())}; taking it over (--force)`)
+            }
+            return outcome.holder
+          }
+          if (outcome.holder.purpose === "prompt" || Date.now() - started > SHORT_LOCK_WAIT_MS) {
+            return yield* busy(id, outcome.holder)
+          }
+          // real time, whatever Clock the caller runs with (a TestClock would never wake up)
+          yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 10)))
+        }
+      }),
+      (holder) => Effect.sync(() => SessionLock.release(lockPathOf(id), holder))
+    )
+
+  /**
+   * Runs a short write of session `id` (save, delete) and its lock's scope
+   * after the other short writes of this process to the same id: they queue
+   * instead of polling the lock file.
+   */
+  const queues = new Map<string, Semaphore.Semaphore>()
+  const exclusive = <A, E, R>(id: string, effect: Effect.Effect<A, E, R | Scope.Scope>) => {
+    let queue = queues.get(id)
+    if (queue === undefined) queues.set(id, queue = Semaphore.makeUnsafe(1))
+    return queue.withPermits(1)(Effect.scoped(effect))
+  }
+
   const readTail = (id: string | undefined, path: string, window: number) =>
-    Effect.tryPromise({ try: () => SessionFile.readTail(path, window), catch: fromReadError(id) })
+    Effect.tryPromise({ try: () => SessionFile.readTail(path, window, readOptions), catch: fromReadError(id) })
 
   const upsertIndex = (workspace: string, id: string) =>
     indexLock.withPermits(1)(WorkspaceIndexFile.upsert(sessionsDir, workspace, id)).pipe(
@@ -302,42 +603,113 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
 
   /**
    * Writes `<id>.json` atomically with what `produce` writes (fsync, then
-   * rename), under the session's lock, then points the workspace index at it.
+   * rename), the caller holding the session's lock. `expected` is checked
+   * again just before the rename (a writer that ignores locks, such as 4.5.7,
+   * may have saved meanwhile), and the new file's modification time is set
+   * past the old one's so the revision always changes. Then points the
+   * workspace index at it. Returns the new revision.
    */
-  const persist = <E, R>(session: Session, id: string, produce: (sink: ChunkSink) => Effect.Effect<void, E, R>) =>
+  const persist = <E, R>(
+    session: Session,
+    id: string,
+    expected: string | undefined | "any",
+    produce: (sink: ChunkSink) => Effect.Effect<void, E, R>
+  ) =>
     Effect.gen(function*() {
       const path = pathOf(id)
-      yield* makeSessionsDir(id)
-      yield* lockFor(id).withPermits(1)(writeFileAtomicWith(path, produce, { sync: true })).pipe(
+      let revision = ""
+      yield* writeFileAtomicWith(path, produce, {
+        sync: true,
+        beforeRename: (handle) =>
+          Effect.gen(function*() {
+            const previous = yield* Effect.try({
+              try: () => NodeFs.statSync(path, { bigint: true, throwIfNoEntry: false }),
+              catch: ioError(id, path, "Cannot stat")
+            })
+            if (expected !== "any") {
+              const problem = checkRevision(id, expected, previous === undefined ? undefined : SessionFile.revisionOfStat(previous))
+              if (problem !== undefined) return yield* problem
+            }
+            revision = yield* Effect.tryPromise({
+              try: async () => {
+                const nowNs = BigInt(Date.now()) * 1_000_000n
+                const floor = previous === undefined ? 0n : previous.mtimeNs + 2_000n
+                const mtimeNs = nowNs > floor ? nowNs : floor
+                const mine = await handle.stat({ bigint: true })
+                await handle.utimes(Number(mine.atimeNs) / 1e9, Number(mtimeNs) / 1e9)
+                return SessionFile.revisionOfStat(await handle.stat({ bigint: true }))
+              },
+              catch: ioError(id, path, "Cannot stamp")
+            })
+          })
+      }).pipe(
         Effect.catchIf((e): e is AtomicWriteError => e instanceof AtomicWriteError, (e) => Effect.fail(saveError(id, path)(e)))
       )
       const directory = session.metadata.directory
       if (directory !== null) yield* upsertIndex(canonicalize(directory), id)
+      return revision
     })
+
+  /** A conditional save under a short `save` lock (see `save` and `saveStream`). */
+  const conditionalSave = <E, R>(session: Session, id: string, produce: (sink: ChunkSink) => Effect.Effect<void, E, R>) =>
+    exclusive(id, Effect.gen(function*() {
+      yield* takeLock(id, "save")
+      const expected = Session_.revisionOf(session)
+      const problem = checkRevision(id, expected, yield* storedRevision(id))
+      if (problem !== undefined) return yield* problem
+      const revision = yield* persist(session, id, expected, produce)
+      return Session_.withRevision(session, revision)
+    }))
 
   const save = Effect.fn("SessionStore.save")(function*(session: Session) {
     const id = yield* validateId(session.id)
     const chunks = yield* encodeSession(session)
-    yield* persist(session, id, (sink) => sink.writeMany(chunks))
+    return yield* conditionalSave(session, id, (sink) => sink.writeMany(chunks))
   })
+
+  const streamed = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
+    Effect.map(encodeFrame(session), (frame) => (sink: ChunkSink) =>
+      Effect.gen(function*() {
+        yield* sink.write(frame.head)
+        let first = true
+        yield* Stream.runForEach(messages, (message) =>
+          Effect.flatMap(encodeMessage(session.id, message), (bytes) => {
+            const write = first ? sink.write(bytes) : sink.writeMany([COMMA, bytes])
+            first = false
+            return write
+          }))
+        yield* sink.write(frame.tail)
+      }))
 
   const saveStream = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
     Effect.gen(function*() {
       const id = yield* validateId(session.id)
-      const frame = yield* encodeFrame(session)
-      yield* persist(session, id, (sink) =>
-        Effect.gen(function*() {
-          yield* sink.write(frame.head)
-          let first = true
-          yield* Stream.runForEach(messages, (message) =>
-            Effect.flatMap(encodeMessage(session.id, message), (bytes) => {
-              const write = first ? sink.write(bytes) : sink.writeMany([COMMA, bytes])
-              first = false
-              return write
-            }))
-          yield* sink.write(frame.tail)
-        }))
+      return yield* conditionalSave(session, id, yield* streamed(session, messages))
     }).pipe(Effect.withSpan("SessionStore.saveStream"))
+
+  const replaceIfOlder = <E = never, R = never>(session: Session, messages?: Stream.Stream<Message, E, R>) =>
+    Effect.gen(function*() {
+      const id = yield* validateId(session.id)
+      const produce = messages === undefined
+        ? yield* Effect.map(encodeSession(session), (chunks) => (sink: ChunkSink) => sink.writeMany(chunks))
+        : yield* streamed(session, messages)
+      return yield* exclusive(id, replaceLocked(session, id, produce))
+    }).pipe(Effect.withSpan("SessionStore.replaceIfOlder"))
+
+  const replaceLocked = <E, R>(session: Session, id: string, produce: (sink: ChunkSink) => Effect.Effect<void, E, R>) =>
+    Effect.gen(function*() {
+      yield* takeLock(id, "save")
+      const stored = yield* Effect.result(readTail(id, pathOf(id), 0))
+      if (Result.isSuccess(stored) && Timestamp.compare(stored.success.session.updatedAt, session.updatedAt) >= 0) {
+        return false
+      }
+      if (Result.isFailure(stored) && stored.failure.reason !== "NotFound" && stored.failure.reason !== "Corrupt") {
+        return yield* stored.failure
+      }
+      // "any": no revision check, so no conflict can arise
+      yield* persist(session, id, "any", produce).pipe(Effect.catchTag("SessionConflict", Effect.die))
+      return true
+    })
 
   const load = Effect.fn("SessionStore.load")(function*(id: string) {
     yield* validateId(id)
@@ -351,30 +723,59 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     return yield* readTail(id, pathOf(id), window)
   })
 
-  const delete_ = Effect.fn("SessionStore.delete")(function*(id: string) {
+  const delete_ = Effect.fn("SessionStore.delete")(function*(id: string, options?: ForceOptions) {
     yield* validateId(id)
     const path = pathOf(id)
-    return yield* lockFor(id).withPermits(1)(Effect.tryPromise({
-      try: () =>
-        NodeFs.promises.unlink(path).then(
-          () => true,
-          (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? false : Promise.reject(e))
-        ),
-      catch: (e) =>
-        new SessionStoreError({
-          reason: "Io",
-          message: `Cannot delete ${path}: ${(e as Error).message}`,
-          path,
-          sessionId: id,
-          cause: e
-        })
+    if (!NodeFs.existsSync(sessionsDir)) return false
+    return yield* exclusive(id, Effect.gen(function*() {
+      yield* takeLock(id, "delete", options)
+      return yield* Effect.tryPromise({
+        try: () =>
+          NodeFs.promises.unlink(path).then(
+            () => true,
+            (e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? false : Promise.reject(e))
+          ),
+        catch: ioError(id, path, "Cannot delete")
+      })
     }))
+  })
+
+  const lease = Effect.fn("SessionStore.lease")(function*(session: Session, options?: ForceOptions) {
+    const id = yield* validateId(session.id)
+    const holder = yield* takeLock(id, "prompt", options)
+    let current = Session_.revisionOf(session)
+    const problem = checkRevision(id, current, yield* storedRevision(id))
+    if (problem !== undefined) return yield* problem
+    const lockPath = lockPathOf(id)
+    const writes = Semaphore.makeUnsafe(1)
+    const leaseSave = (next: Session) =>
+      writes.withPermits(1)(Effect.gen(function*() {
+        if (next.id !== id) {
+          return yield* new SessionStoreError({
+            reason: "InvalidId",
+            message: `the lease of session ${id} cannot save session ${next.id}`,
+            sessionId: id
+          })
+        }
+        if (!SessionLock.stillHeld(lockPath, holder)) return yield* conflict(id, "LeaseLost")
+        const stored = yield* storedRevision(id)
+        const stale = checkRevision(id, current, stored)
+        if (stale !== undefined) return yield* stale
+        const chunks = yield* encodeSession(next)
+        current = yield* persist(next, id, current, (sink) => sink.writeMany(chunks))
+        return Session_.withRevision(next, current)
+      })).pipe(Effect.withSpan("SessionStore.Lease.save"))
+    return {
+      sessionId: id,
+      holder: { pid: holder.pid, host: holder.host, startedAt: holder.startedAt, purpose: holder.purpose },
+      save: leaseSave
+    } satisfies Lease
   })
 
   const list = Effect.fnUntraced(function*() {
     const paths = yield* listCandidates()
     const summaries = yield* Effect.forEach(paths, (path) =>
-      Effect.tryPromise({ try: () => SessionFile.readSummary(path), catch: fromReadError(undefined) }).pipe(
+      Effect.tryPromise({ try: () => SessionFile.readSummary(path, readOptions), catch: fromReadError(undefined) }).pipe(
         Effect.map((summary): SessionSummary | undefined => summary),
         Effect.catch((e) =>
           e.reason === "NotFound"
@@ -415,7 +816,7 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     // Slow path: newest modification time first, header-confirmed (4.5.7 scan_sync).
     const paths = yield* listCandidates()
     if (paths.length === 0) return yield* noSessions()
-    // Regular files only (a FIFO named *.json would block the header read).
+    // Regular files (or symlinks, checked when opened) only: a FIFO named *.json would block.
     const stamped: Array<{ readonly path: string; readonly mtime: bigint }> = []
     for (const path of paths) {
       const stat = NodeFs.statSync(path, { bigint: true, throwIfNoEntry: false })
@@ -425,7 +826,7 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     const needle = Buffer.from(escapeStringContent(workspace))
     for (const { path } of stamped) {
       const match = yield* Effect.tryPromise({
-        try: () => SessionFile.matchHeader(path, workspace, needle, canonical),
+        try: () => SessionFile.matchHeader(path, workspace, needle, canonical, readOptions),
         catch: fromReadError(undefined)
       }).pipe(Effect.result)
       if (Result.isFailure(match)) {
@@ -453,9 +854,11 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
   return SessionStore.of({
     save,
     saveStream,
+    replaceIfOlder,
     load,
     loadTail,
     delete: delete_,
+    lease,
     list: list(),
     listForDirectory,
     lastForDirectory
@@ -498,36 +901,83 @@ const tailOf = (session: Session, bytes: Uint8Array, window: number): TailLoad =
 export const makeMemory = (): SessionStore["Service"] => {
   const files = new Map<string, { readonly bytes: Uint8Array; readonly sequence: number }>()
   const index = new Map<string, string>()
+  /** Holders of the leases held now, by session id (the whole process shares this store). */
+  const leases = new Map<string, { readonly holder: LeaseHolder; readonly token: symbol }>()
   let sequence = 0
+  const revisionOfFile = (file: { readonly sequence: number } | undefined) =>
+    file === undefined ? undefined : `m${file.sequence}`
 
-  const decode = (id: string, bytes: Uint8Array): Effect.Effect<Session, SessionStoreError> => {
+  const decode = (id: string, bytes: Uint8Array, sequence: number): Effect.Effect<Session, SessionStoreError> => {
     const result = SessionJson.decode(bytes)
-    return Result.isSuccess(result)
-      ? Effect.succeed(result.success)
-      : Effect.fail(
+    if (Result.isFailure(result)) {
+      return Effect.fail(
         new SessionStoreError({
           reason: "Corrupt",
           message: `Session ${id} is not a valid session: ${result.failure.message}`,
           sessionId: id
         })
       )
+    }
+    return Effect.succeed(Session_.withRevision(result.success, `m${sequence}`))
   }
   const get = (id: string) =>
     Effect.flatMap(validateId(id), () => {
       const file = files.get(id)
       return file === undefined
         ? Effect.fail(new SessionStoreError({ reason: "NotFound", message: `Session not found: ${id}`, sessionId: id }))
-        : decode(id, file.bytes).pipe(Effect.map((session) => ({ session, file })))
+        : decode(id, file.bytes, file.sequence).pipe(Effect.map((session) => ({ session, file })))
     })
+  const busy = (id: string) => {
+    const held = leases.get(id)
+    return held === undefined
+      ? undefined
+      : new SessionBusy({ sessionId: id, holder: held.holder, message: busyMessage(id, held.holder, held.holder.host) })
+  }
+  /** Stores `chunks` as the session's bytes; returns the new revision. */
+  const write = (session: Session, id: string, chunks: ReadonlyArray<Uint8Array>) => {
+    const file = { bytes: SessionJson.concat(chunks), sequence: ++sequence }
+    files.set(id, file)
+    if (session.metadata.directory !== null) index.set(normalizeComponents(session.metadata.directory), id)
+    return revisionOfFile(file)!
+  }
+  const writeConditional = (session: Session, chunks: ReadonlyArray<Uint8Array>) =>
+    Effect.gen(function*() {
+      const id = session.id
+      const held = busy(id)
+      if (held !== undefined) return yield* held
+      const problem = checkRevision(id, Session_.revisionOf(session), revisionOfFile(files.get(id)))
+      if (problem !== undefined) return yield* problem
+      return Session_.withRevision(session, write(session, id, chunks))
+    })
+  const collected = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
+    Effect.map(Stream.runCollect(messages), (all): Session => ({ ...session, messages: Array.from(all) }))
 
   const save = Effect.fn("SessionStore.save")(function*(session: Session) {
-    const id = yield* validateId(session.id)
-    const bytes = SessionJson.concat(yield* encodeSession(session))
-    files.set(id, { bytes, sequence: ++sequence })
-    if (session.metadata.directory !== null) index.set(normalizeComponents(session.metadata.directory), id)
+    yield* validateId(session.id)
+    return yield* writeConditional(session, yield* encodeSession(session))
   })
   const saveStream = <E, R>(session: Session, messages: Stream.Stream<Message, E, R>) =>
-    Effect.flatMap(Stream.runCollect(messages), (collected) => save({ ...session, messages: Array.from(collected) }))
+    Effect.gen(function*() {
+      yield* validateId(session.id)
+      const whole = yield* collected(session, messages)
+      const saved = yield* writeConditional(whole, yield* encodeSession(whole))
+      return Session_.withRevision(session, Session_.revisionOf(saved))
+    })
+  const replaceIfOlder = <E = never, R = never>(session: Session, messages?: Stream.Stream<Message, E, R>) =>
+    Effect.gen(function*() {
+      const id = yield* validateId(session.id)
+      const whole = messages === undefined ? session : yield* collected(session, messages)
+      const chunks = yield* encodeSession(whole)
+      const held = busy(id)
+      if (held !== undefined) return yield* held
+      const file = files.get(id)
+      if (file !== undefined) {
+        const stored = SessionJson.decode(file.bytes)
+        if (Result.isSuccess(stored) && Timestamp.compare(stored.success.updatedAt, session.updatedAt) >= 0) return false
+      }
+      write(whole, id, chunks)
+      return true
+    })
   const load = Effect.fn("SessionStore.load")(function*(id: string) {
     return (yield* get(id)).session
   })
@@ -536,14 +986,46 @@ export const makeMemory = (): SessionStore["Service"] => {
     const { session, file } = yield* get(id)
     return tailOf(session, file.bytes, window)
   })
-  const delete_ = Effect.fn("SessionStore.delete")(function*(id: string) {
+  const delete_ = Effect.fn("SessionStore.delete")(function*(id: string, options?: ForceOptions) {
     yield* validateId(id)
+    const held = busy(id)
+    if (held !== undefined) {
+      if (options?.force !== true) return yield* held
+      leases.delete(id)
+    }
     return files.delete(id)
+  })
+  const lease = Effect.fn("SessionStore.lease")(function*(session: Session, options?: ForceOptions) {
+    const id = yield* validateId(session.id)
+    const held = busy(id)
+    if (held !== undefined && options?.force !== true) return yield* held
+    let current = Session_.revisionOf(session)
+    const problem = checkRevision(id, current, revisionOfFile(files.get(id)))
+    if (problem !== undefined) return yield* problem
+    const token = Symbol(id)
+    const holder: LeaseHolder = {
+      pid: process.pid,
+      host: "memory",
+      startedAt: new Date().toISOString(),
+      purpose: "prompt"
+    }
+    yield* Effect.acquireRelease(
+      Effect.sync(() => leases.set(id, { holder, token })),
+      () => Effect.sync(() => leases.get(id)?.token === token && leases.delete(id))
+    )
+    const leaseSave = Effect.fn("SessionStore.Lease.save")(function*(next: Session) {
+      if (leases.get(id)?.token !== token) return yield* conflict(id, "LeaseLost")
+      const stale = checkRevision(id, current, revisionOfFile(files.get(id)))
+      if (stale !== undefined) return yield* stale
+      current = write(next, id, yield* encodeSession(next))
+      return Session_.withRevision(next, current)
+    })
+    return { sessionId: id, holder, save: leaseSave } satisfies Lease
   })
   const list = Effect.fnUntraced(function*() {
     const summaries: Array<SessionSummary> = []
     for (const [id, file] of files) {
-      summaries.push(SessionSummary_.fromSession(yield* decode(id, file.bytes)))
+      summaries.push(SessionSummary_.fromSession(yield* decode(id, file.bytes, file.sequence)))
     }
     return summaries.sort(SessionSummary_.byUpdatedAtDesc)
   }, Effect.withSpan("SessionStore.list"))
@@ -560,12 +1042,12 @@ export const makeMemory = (): SessionStore["Service"] => {
     const indexed = index.get(normalizeComponents(directory))
     const hit = indexed === undefined ? undefined : files.get(indexed)
     if (indexed !== undefined && hit !== undefined) {
-      const session = yield* Effect.result(decode(indexed, hit.bytes))
+      const session = yield* Effect.result(decode(indexed, hit.bytes, hit.sequence))
       if (Result.isSuccess(session) && belongs(session.success)) return tailOf(session.success, hit.bytes, window)
     }
     const newestFirst = [...files].sort(([, a], [, b]) => b.sequence - a.sequence)
     for (const [id, file] of newestFirst) {
-      const session = yield* Effect.result(decode(id, file.bytes))
+      const session = yield* Effect.result(decode(id, file.bytes, file.sequence))
       if (Result.isFailure(session)) {
         yield* Effect.logWarning(`skipping session ${id}: ${session.failure.message}`)
         continue
@@ -580,9 +1062,11 @@ export const makeMemory = (): SessionStore["Service"] => {
   return SessionStore.of({
     save,
     saveStream,
+    replaceIfOlder,
     load,
     loadTail,
     delete: delete_,
+    lease,
     list: list(),
     listForDirectory,
     lastForDirectory

@@ -94,7 +94,7 @@ const makeSink = (handle: FileHandle, tmp: string) => {
  * retried once after removing the target (4.5.7 `save`); elsewhere the target
  * is never removed, so a failed save loses nothing.
  */
-export const writeFileAtomicWith = <E, R>(
+export const writeFileAtomicWith = <E, R, E2 = never, R2 = never>(
   target: string,
   produce: (sink: ChunkSink) => Effect.Effect<void, E, R>,
   options: {
@@ -106,9 +106,9 @@ export const writeFileAtomicWith = <E, R>(
      * lock, or set its times). A failure removes the temporary file and
      * leaves `<target>` as it was.
      */
-    readonly beforeRename?: (handle: FileHandle) => Effect.Effect<void, E, R>
+    readonly beforeRename?: (handle: FileHandle) => Effect.Effect<void, E2, R2>
   } = {}
-): Effect.Effect<void, AtomicWriteError | E, R> => {
+): Effect.Effect<void, AtomicWriteError | E | E2, R | R2> => {
   const tmp = tempPathFor(target)
   const mode = options.mode ?? 0o600
   return Effect.acquireUseRelease(

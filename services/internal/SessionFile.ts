@@ -14,12 +14,14 @@
  */
 import * as NodeFs from "node:fs"
 import type { FileHandle } from "node:fs/promises"
+import * as NodePath from "node:path"
 import * as Result from "effect/Result"
-import type { Session, SessionHeader, TailLoad } from "../../schemas/Session.ts"
+import { type Session, type SessionHeader, type TailLoad, withRevision } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import type { SessionSummary } from "../../schemas/SessionSummary.ts"
 import * as SessionSummary_ from "../../schemas/SessionSummary.ts"
 import { componentsEqual } from "./Paths.ts"
+import * as SafeFs from "./SafeFs.ts"
 import * as Structural from "./Structural.ts"
 
 /** Files up to this many bytes are parsed whole (bytes). */
@@ -30,15 +32,18 @@ export const HEADER_PREFIX_BYTES = 16 << 10
 
 /**
  * Why a file could not be read: `Missing` (no such file), `Corrupt` (not a
- * session: `detail` says why and where), `Io` (the file system failed).
+ * session: `detail` says why and where), `IdMismatch` (a valid session whose
+ * inner `id` is not its file name: a copy such as `backup.json`), `Io` (the
+ * file system failed, or the file is a FIFO, device or a symlink leaving the
+ * data dir).
  *
  * @internal
  */
 export class FileReadError extends Error {
-  readonly kind: "Missing" | "Corrupt" | "Io"
+  readonly kind: "Missing" | "Corrupt" | "IdMismatch" | "Io"
   readonly path: string
   readonly detail: string
-  constructor(kind: "Missing" | "Corrupt" | "Io", path: string, detail: string, cause?: unknown) {
+  constructor(kind: FileReadError["kind"], path: string, detail: string, cause?: unknown) {
     super(`${path}: ${detail}`, cause === undefined ? undefined : { cause })
     this.kind = kind
     this.path = path
@@ -50,6 +55,16 @@ const corrupt = (path: string, detail: string) => new FileReadError("Corrupt", p
 
 const ioError = (path: string, cause: unknown): FileReadError => {
   if (cause instanceof FileReadError) return cause
+  if (cause instanceof SafeFs.SafeFsError) {
+    switch (cause.kind) {
+      case "Missing":
+        return new FileReadError("Missing", path, "no such file")
+      case "NotRegular":
+        return corrupt(path, cause.detail)
+      default:
+        return new FileReadError("Io", path, cause.detail, cause)
+    }
+  }
   const code = (cause as { code?: string }).code
   if (code === "ENOENT") return new FileReadError("Missing", path, "no such file")
   if (code === "EISDIR") return corrupt(path, "is a directory, not a session file")
@@ -61,31 +76,71 @@ const utf8 = new TextDecoder("utf-8", { fatal: true })
 const TRACKED: ReadonlySet<string> = new Set(["messages", "tool_uses"])
 const HEADER_KEYS: ReadonlySet<string> = new Set(["id", "title", "metadata"])
 
-/** Opens `path` read-only, runs `f`, closes. Maps errors with {@link ioError}. */
 /**
- * Flags to open a session file for reading: non-blocking, so that a FIFO or
- * device named `*.json` cannot block the open (it is then rejected as not a
- * regular file); no effect on regular files.
+ * Where a session file may point when it is a symlink: only inside this
+ * directory (the data dir). `undefined`: symlinks are not followed at all.
  */
-const OPEN_READ = NodeFs.constants.O_RDONLY | (NodeFs.constants.O_NONBLOCK ?? 0)
+export interface ReadOptions {
+  readonly within?: string | undefined
+}
 
-export const withFile = async <A>(path: string, f: (handle: FileHandle, size: number) => Promise<A>): Promise<A> => {
-  let handle: FileHandle
+const followOf = (options: ReadOptions): SafeFs.FollowPolicy =>
+  options.within === undefined ? "never" : { within: options.within }
+
+/**
+ * The store revision of a session file: its inode, size and modification
+ * time in nanoseconds. Every save writes a new file (a new inode) with a
+ * modification time past the previous one, so the revision changes with
+ * every save, codetether's or 4.5.7's.
+ */
+export const revisionOfStat = (stat: NodeFs.BigIntStats): string => `f1:${stat.ino}:${stat.size}:${stat.mtimeNs}`
+
+/** The revision of the file at `path` (following a final symlink), or `undefined` when there is none. */
+export const currentRevision = (path: string): string | undefined => {
+  const stat = NodeFs.statSync(path, { bigint: true, throwIfNoEntry: false })
+  return stat === undefined ? undefined : revisionOfStat(stat)
+}
+
+/**
+ * Opens `path` (non-blocking, regular files only, symlinks only inside
+ * `options.within`), runs `f` with the handle, the size and the revision,
+ * closes. Maps errors with {@link ioError}.
+ */
+export const withFile = async <A>(
+  path: string,
+  f: (handle: FileHandle, size: number, revision: string) => Promise<A>,
+  options: ReadOptions = {}
+): Promise<A> => {
+  let opened: { readonly handle: FileHandle; readonly stat: NodeFs.BigIntStats }
   try {
-    handle = await NodeFs.promises.open(path, OPEN_READ)
+    opened = await SafeFs.openRegular(path, { follow: followOf(options) })
   } catch (e) {
     throw ioError(path, e)
   }
+  const { handle, stat } = opened
   try {
-    const stat = await handle.stat()
-    if (!stat.isFile()) throw corrupt(path, "is not a regular file")
-    return await f(handle, stat.size)
+    return await f(handle, Number(stat.size), revisionOfStat(stat))
   } catch (e) {
     if (e instanceof FileReadError) throw e
     if (e instanceof Structural.JsonScanError) throw corrupt(path, `invalid JSON: ${e.message}`)
     throw ioError(path, e)
   } finally {
     await handle.close().catch(() => undefined)
+  }
+}
+
+/** The id a session file's name gives it: `<id>.json` → `id`. */
+export const idOfPath = (path: string): string => NodePath.basename(path).replace(/\.json$/, "")
+
+/** Fails with `IdMismatch` unless `session.id` is the id of the file name (the file name is the identity). */
+const checkIdentity = (path: string, id: string): void => {
+  const expected = idOfPath(path)
+  if (id !== expected) {
+    throw new FileReadError(
+      "IdMismatch",
+      path,
+      `it holds session ${JSON.stringify(id)}, not ${JSON.stringify(expected)} (a copied file?); the file name is the session's identity`
+    )
   }
 }
 
@@ -201,15 +256,17 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
  * Loads a session keeping the last `window` messages and tool uses
  * (`Infinity`: everything), as 4.5.7 `load_tail_from_path`.
  */
-export const readTail = (path: string, window: number): Promise<TailLoad> =>
-  withFile(path, async (handle, size) => {
+export const readTail = (path: string, window: number, options: ReadOptions = {}): Promise<TailLoad> =>
+  withFile(path, async (handle, size, revision) => {
     // A whole load of a file that fits in a string is fastest with JSON.parse;
     // a bounded window (or a huge file) streams, so memory follows the window.
     if (window === Number.POSITIVE_INFINITY && size <= WHOLE_FILE_LIMIT) {
       const bytes = await readBytes(handle, 0, size)
       const parsed = SessionJson.parseJson(bytes)
       if (Result.isFailure(parsed)) throw corrupt(path, parsed.failure.message)
-      return { session: decodeSession(path, parsed.success), dropped: 0, fileBytes: size }
+      const session = decodeSession(path, parsed.success)
+      checkIdentity(path, session.id)
+      return { session: withRevision(session, revision), dropped: 0, fileBytes: size }
     }
     const scan = await scanFile(path, handle, size, window)
     const value = scan.values
@@ -230,22 +287,24 @@ export const readTail = (path: string, window: number): Promise<TailLoad> =>
       else droppedToolUses = ring.dropped
     }
     const session = decodeSession(path, value, droppedMessages, droppedToolUses)
-    return { session, dropped: droppedMessages + droppedToolUses, fileBytes: size }
-  })
+    checkIdentity(path, session.id)
+    return { session: withRevision(session, revision), dropped: droppedMessages + droppedToolUses, fileBytes: size }
+  }, options)
 
 /**
  * The summary of a session file (4.5.7 `list_sessions` row): the root values
  * are type-checked with the `Session` schema, messages are counted and
  * structurally checked, never materialised.
  */
-export const readSummary = (path: string): Promise<SessionSummary> =>
+export const readSummary = (path: string, options: ReadOptions = {}): Promise<SessionSummary> =>
   withFile(path, async (handle, size) => {
     const scan = await scanFile(path, handle, size, 0)
     const value = scan.values
     for (const key of scan.rings.keys()) value[key] = []
     const session = decodeSession(path, value)
+    checkIdentity(path, session.id)
     return { ...SessionSummary_.fromSession(session), messageCount: scan.rings.get("messages")?.count ?? 0 }
-  })
+  }, options)
 
 /** Does the file contain `needle`? Streams it in chunks (4.5.7 `file_contains_finder`). */
 const containsBytes = async (handle: FileHandle, needle: Buffer): Promise<boolean> => {
@@ -304,10 +363,10 @@ const headerValues = (
  * scan looks at thousands of files). `Incomplete` when the header is not
  * within the prefix (legacy layout).
  */
-const readHeaderPrefix = (path: string): RawHeader => {
+const readHeaderPrefix = (path: string, options: ReadOptions): RawHeader => {
   let fd: number
   try {
-    fd = NodeFs.openSync(path, OPEN_READ)
+    fd = SafeFs.openRegularSync(path, { follow: followOf(options) }).fd
   } catch (e) {
     throw ioError(path, e)
   }
@@ -342,7 +401,7 @@ const readHeaderPrefix = (path: string): RawHeader => {
 }
 
 /** The header of a legacy-layout file, when the file contains `needle` (4.5.7's byte prefilter). */
-const readHeaderLegacy = (path: string, needle: Buffer): Promise<RawHeader | undefined> =>
+const readHeaderLegacy = (path: string, needle: Buffer, options: ReadOptions): Promise<RawHeader | undefined> =>
   withFile(path, async (handle) => {
     if (!(await containsBytes(handle, needle))) return undefined
     const ranges = new Map<string, readonly [number, number]>()
@@ -359,7 +418,7 @@ const readHeaderLegacy = (path: string, needle: Buffer): Promise<RawHeader | und
     const bytes = new Map<string, Uint8Array>()
     for (const [key, [start, end]] of ranges) bytes.set(key, await readBytes(handle, start, end))
     return headerValues(path, ranges, (key) => bytes.get(key)!)
-  })
+  }, options)
 
 /**
  * Reads the header of `path` and tells whether it belongs to the workspace
@@ -377,11 +436,12 @@ export const matchHeader = async (
   path: string,
   ws: string,
   needle: Buffer,
-  canonical: (dir: string) => string
+  canonical: (dir: string) => string,
+  options: ReadOptions = {}
 ): Promise<HeaderMatch> => {
-  let raw = readHeaderPrefix(path)
+  let raw = readHeaderPrefix(path, options)
   if (raw._tag === "Incomplete") {
-    const legacy = await readHeaderLegacy(path, needle)
+    const legacy = await readHeaderLegacy(path, needle, options)
     if (legacy === undefined) return { _tag: "NoMatch" }
     raw = legacy
   }
@@ -389,6 +449,9 @@ export const matchHeader = async (
   const decoded = SessionJson.decodeHeaderValue(raw.values)
   if (Result.isFailure(decoded)) return { _tag: "NotASession", detail: decoded.failure.message }
   const header = decoded.success
+  if (header.id !== idOfPath(path)) {
+    return { _tag: "NotASession", detail: `it holds session ${JSON.stringify(header.id)}, not the one its name says (a copied file?)` }
+  }
   const directory = header.metadata.directory
   if (directory === null) return { _tag: "NoMatch" }
   if (componentsEqual(directory, ws) || canonical(directory) === ws) return { _tag: "Match", header }

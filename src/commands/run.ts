@@ -120,6 +120,12 @@ export const command = Command.make("run", {
     Flag.withDescription("max_tokens of each model request (default: config, else 8192)"),
     Flag.optional
   ),
+  force: Flag.Boolean("force").pipe(
+    Flag.withDescription(
+      "Take the session's lease even if another prompt (another process or host) holds it; that prompt's next save fails"
+    ),
+    Flag.withDefault(false)
+  ),
   image: Flag.String("image").pipe(
     Flag.withDescription("Attach an image (PNG, JPEG, GIF or WebP, up to 20 MiB); repeatable"),
     Flag.atLeast(0)
@@ -132,7 +138,8 @@ export const command = Command.make("run", {
   let session = yield* sessionFor({ cwd, continue: input.continue, session: input.session })
   if (Option.isSome(input.model)) session = { ...session, metadata: { ...session.metadata, model: input.model.value } }
   const loop = yield* SessionLoop.SessionLoop
-  const options = { images } // --max-steps and --max-tokens reach the loop through CodetetherConfig
+  // --max-steps and --max-tokens reach the loop through CodetetherConfig
+  const options = { images, force: input.force }
   const events = loop.promptStream(session, message, options)
 
   if (input.json) {

@@ -92,11 +92,15 @@ const last = Command.make("last", { tail, json }, Effect.fn("sessions.last")(fun
 )
 
 const delete_ = Command.make("delete", {
-  id: Argument.String("id").pipe(Argument.withDescription("Session id"))
-}, Effect.fn("sessions.delete")(function*({ id }) {
+  id: Argument.String("id").pipe(Argument.withDescription("Session id")),
+  force: Flag.Boolean("force").pipe(
+    Flag.withDescription("Delete even while a prompt runs on the session (that prompt then ends with an error)"),
+    Flag.withDefault(false)
+  )
+}, Effect.fn("sessions.delete")(function*({ id, force }) {
   const store = yield* SessionStore.SessionStore
   // Deleting is idempotent in the store (4.5.7); for the user a missing session is an error.
-  if (!(yield* store.delete(id))) {
+  if (!(yield* store.delete(id, { force }))) {
     return yield* new SessionStore.SessionStoreError({
       reason: "NotFound",
       message: `Session not found: ${id}`,
@@ -104,7 +108,7 @@ const delete_ = Command.make("delete", {
     })
   }
   yield* printLine(`Deleted session ${id}`)
-})).pipe(Command.withDescription("Delete a session file"))
+})).pipe(Command.withDescription("Delete a session file (refused while a prompt runs on it, unless --force)"))
 
 /**
  * The `sessions` command group.

@@ -15,6 +15,7 @@ import * as SessionStore from "../../services/SessionStore.ts"
 import * as ImportCommand from "../../src/commands/import.ts"
 import * as Logs from "../utils/Logs.ts"
 import * as Sessions from "../utils/Sessions.ts"
+import { plain } from "./contracts/SessionStoreContract.ts"
 import * as TempDir from "../utils/TempDir.ts"
 
 const fixtures = NodePath.join(import.meta.dirname, "../fixtures/codex")
@@ -215,14 +216,13 @@ describe("CodexImport persist rule", () => {
       const imported = yield* codex.importById(SAMPLE_ID)
       // continued in codetether: newer than the rollout → the import leaves it alone
       const continued = { ...imported, title: "continued here", updatedAt: Sessions.at(400 * 86400) }
-      yield* store.save(continued)
-      expect(yield* codex.importById(SAMPLE_ID)).toEqual(continued)
+      const saved = yield* store.save(continued)
+      expect(plain(yield* codex.importById(SAMPLE_ID))).toEqual(plain(continued))
       // same updatedAt (>=) → still skipped
-      const same = { ...imported, title: "same time" }
-      yield* store.save(same)
+      const same = yield* store.save({ ...saved, title: "same time", updatedAt: imported.updatedAt })
       expect((yield* codex.importOne(SAMPLE_ID)).status).toBe("skipped")
       // older native copy → replaced by the import
-      yield* store.save({ ...imported, title: "stale", updatedAt: Sessions.at(0) })
+      yield* store.save({ ...same, title: "stale", updatedAt: Sessions.at(0) })
       const refreshed = yield* codex.importOne(SAMPLE_ID)
       expect(refreshed.status).toBe("imported")
       expect((yield* store.load(SAMPLE_ID)).title).toBe(imported.title)
@@ -313,7 +313,8 @@ describe("CodexImport for a directory", () => {
       const native = Sessions.make({ directory: "/home/dev/rich", title: "native only", updatedAt: Sessions.at(10 * 365 * 86400) })
       const olderCopy = Sessions.make({ id: RICH_ID, directory: "/home/dev/rich", title: "older native copy", updatedAt: Sessions.at(0) })
       const elsewhere = Sessions.make({ directory: "/elsewhere", title: "other directory" })
-      for (const s of [native, olderCopy, elsewhere]) yield* store.save(s)
+      const saved = []
+      for (const s of [native, olderCopy, elsewhere]) saved.push(yield* store.save(s))
       const merged = yield* codex.listAllForDirectory("/home/dev/rich")
       expect(merged.map((s) => [s.id, s.title])).toEqual([
         [native.id, "native only"],
@@ -321,7 +322,7 @@ describe("CodexImport for a directory", () => {
         [RICH_ID, "[Codex] Streaming parser refactor"]
       ])
       // once the native copy is newer, it wins with its own title
-      yield* store.save({ ...olderCopy, updatedAt: Sessions.at(9 * 365 * 86400) })
+      yield* store.save({ ...saved[1]!, updatedAt: Sessions.at(9 * 365 * 86400) })
       const again = yield* codex.listAllForDirectory("/home/dev/rich")
       expect(again.map((s) => s.title)).toEqual(["native only", "older native copy", `[Codex] ${"a".repeat(56)}🚀...`])
     }))
@@ -367,9 +368,9 @@ describe("CodexImport.loadOrImport", () => {
       const native = Sessions.make({ title: "native" })
       yield* store.save(native)
       const codex = yield* make(home, store)
-      expect(yield* codex.loadOrImport(native.id)).toEqual(native)
+      expect(plain(yield* codex.loadOrImport(native.id))).toEqual(native)
       // with no Codex home at all
-      expect(yield* (yield* make(undefined, store)).loadOrImport(native.id)).toEqual(native)
+      expect(plain(yield* (yield* make(undefined, store)).loadOrImport(native.id))).toEqual(native)
     }))
 
   it.effect("imports a Codex session, keeps a newer native copy, and reports unknown ids", () =>
@@ -382,7 +383,7 @@ describe("CodexImport.loadOrImport", () => {
       expect(yield* store.load(SAMPLE_ID)).toEqual(imported)
       const newer = { ...imported, title: "resumed in codetether", updatedAt: Sessions.at(400 * 86400) }
       yield* store.save(newer)
-      expect(yield* codex.loadOrImport(SAMPLE_ID)).toEqual(newer)
+      expect(plain(yield* codex.loadOrImport(SAMPLE_ID))).toEqual(plain(newer))
       const unknown = failure(yield* Effect.exit(codex.loadOrImport("00000000-0000-4000-8000-00000000dead")))
       expect(unknown.reason).toBe("NotFound")
       expect(unknown.message).toBe("Codex session not found: 00000000-0000-4000-8000-00000000dead")
@@ -402,10 +403,10 @@ describe("CodexImport.loadOrImport", () => {
         rolloutLine("2026-12-01T00:00:00Z", "session_meta", { id: native.id, timestamp: "2026-12-01T00:00:00Z", cwd: "/w" })
       ])
       const diskFull = () => Effect.fail(new SessionStore.SessionStoreError({ reason: "Io", message: "disk full" }))
-      const failing: Store = { ...store, save: diskFull, saveStream: diskFull }
+      const failing: Store = { ...store, save: diskFull, saveStream: diskFull, replaceIfOlder: diskFull }
       const codex = yield* make(home, failing)
       const { logs, value } = yield* Logs.capture(codex.loadOrImport(native.id))
-      expect(value).toEqual(native)
+      expect(plain(value)).toEqual(plain(native))
       expect(logs.some((l) => l.level === "Warn" && l.message.includes("disk full"))).toBe(true)
       // without a native copy the import error is returned
       const alone = failure(yield* Effect.exit((yield* make(home, failing)).loadOrImport(SAMPLE_ID)))
@@ -527,6 +528,6 @@ describe("CodexRollout and CodexImport agree", () => {
         indexTitle: "Streaming parser refactor"
       })
       assert(Result.isSuccess(pure))
-      expect(streamed).toEqual(pure.success.session)
+      expect(plain(streamed)).toEqual(pure.success.session)
     }))
 })

@@ -247,7 +247,7 @@ describe("SessionLoop", () => {
       const saved = yield* store.load(start.id)
       expect(saved.messages.map((m) => m.role)).toEqual(["user", "assistant", "tool"])
       const failed = yield* Effect.flip(loop.prompt(saved, "again"))
-      expect(failed.reason).toBe("Provider")
+      expect(failed).toMatchObject({ _tag: "SessionLoopError", reason: "Provider" })
     }))
 
   it.effect("with no provider the error is 4.5.7's, nothing is appended or saved", () =>
@@ -263,7 +263,7 @@ describe("SessionLoop", () => {
       )))))
       const start = session()
       const error = yield* Effect.flip(loop.prompt(start, "hi"))
-      expect(error.reason).toBe("Provider")
+      expect(error).toMatchObject({ _tag: "SessionLoopError", reason: "Provider" })
       expect(error.message).toMatch(/^No providers available\./)
       expect((yield* Effect.exit(store.load(start.id)))._tag).toBe("Failure")
     }))
@@ -400,6 +400,6 @@ describe("SessionLoop", () => {
       expect(scripted.requests[0]!.messages).toHaveLength(1 + 13)
       expect(scripted.requests[1]!.messages).toHaveLength(1 + 1 + 6)
       const again = yield* Effect.flip(loop.prompt(outcome.session, "and again"))
-      expect(again.reason).toBe("Provider")
+      expect(again).toMatchObject({ _tag: "SessionLoopError", reason: "Provider" })
     }))
 })

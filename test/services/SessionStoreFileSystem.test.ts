@@ -40,11 +40,11 @@ const setup = Effect.gen(function*() {
   return { root, data, sessions, workspace, store, file, write, touch, index }
 })
 
-const failure = <A>(exit: Exit.Exit<A, SessionStore.SessionStoreError>) => {
+const failure = <A, E>(exit: Exit.Exit<A, E>): E & { readonly reason?: unknown; readonly message: string } => {
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const reason = exit.cause.reasons.find((r) => r._tag === "Fail")
   if (reason === undefined || reason._tag !== "Fail") throw new Error("expected a typed failure")
-  return reason.error
+  return reason.error as E & { readonly reason?: unknown; readonly message: string }
 }
 
 describe("SessionStore.layerFileSystem", () => {
@@ -120,6 +120,8 @@ describe("SessionStore.layerFileSystem", () => {
       write(".workspace_index.json", "{not json")
       write("notes.txt", "ignored: not a .json file")
       write("x.json.tmp", "ignored: a temp file")
+      write(`.${good.id}.json.123.0123456789ab.tmp`, "ignored: a temp file")
+      write(`${good.id}.json.lock`, "ignored: a lock file")
       const { value: list, logs } = yield* Logs.capture(store.list)
       expect(list.map((s) => s.id)).toEqual([good.id])
       const warnings = logs.filter((l) => l.level === "Warn")
@@ -168,11 +170,13 @@ describe("SessionStore.layerFileSystem", () => {
       touch(a.id, 1000)
       touch(b.id, 2000)
       NodeFs.rmSync(file(b.id)) // the index now points at a deleted file
-      expect((yield* store.lastForDirectory(workspace)).session.id).toBe(a.id)
+      const resumed = yield* store.lastForDirectory(workspace)
+      expect(resumed.session.id).toBe(a.id)
       expect(index().entries[workspace]).toBe(a.id)
       const elsewhere = NodePath.join(root, "elsewhere")
       NodeFs.mkdirSync(elsewhere)
-      yield* store.save({ ...a, metadata: { ...a.metadata, directory: elsewhere } }) // a moved: index entry for ws is wrong
+      const moved = resumed.session
+      yield* store.save({ ...moved, metadata: { ...moved.metadata, directory: elsewhere } }) // a moved: index entry for ws is wrong
       const c = Sessions.make({ directory: workspace })
       yield* store.save(c)
       touch(c.id, 500)
@@ -264,33 +268,35 @@ describe("SessionStore.layerFileSystem", () => {
       expect(logs.filter((l) => l.message.includes(tornPath))).toHaveLength(1)
     }))
 
-  it.effect("a failed save leaves the previous file intact and no temp file", () =>
+  it.effect("a save through a sessions dir that was replaced by a symlink fails with Io and writes nothing", () =>
     Effect.gen(function*() {
-      const { store, workspace, file, sessions } = yield* setup
-      const session = Sessions.make({ directory: workspace })
-      yield* store.save(session)
-      const before = NodeFs.readFileSync(file(session.id))
-      NodeFs.mkdirSync(`${file(session.id)}.tmp`) // the temp path is taken: open fails
-      const error = failure(yield* Effect.exit(store.save({ ...session, title: "new" })))
+      const { store, workspace, sessions, root } = yield* setup
+      const saved = yield* store.save(Sessions.make({ directory: workspace }))
+      const real = NodePath.join(root, "elsewhere")
+      NodeFs.renameSync(sessions, real)
+      NodeFs.symlinkSync(real, sessions) // planted by a repository: writes must not go through it
+      const before = NodeFs.readFileSync(NodePath.join(real, `${saved.id}.json`))
+      const error = failure(yield* Effect.exit(store.save({ ...saved, title: "new" })))
       expect(error.reason).toBe("Io")
-      expect(NodeFs.readFileSync(file(session.id)).equals(before)).toBe(true)
-      NodeFs.rmdirSync(`${file(session.id)}.tmp`)
-      yield* store.save({ ...session, title: "new" })
-      expect(NodeFs.readdirSync(sessions).filter((n) => n.endsWith(".tmp"))).toEqual([])
-      expect((yield* store.load(session.id)).title).toBe("new")
+      expect(error.message).toContain("is a symlink")
+      expect(NodeFs.readFileSync(NodePath.join(real, `${saved.id}.json`)).equals(before)).toBe(true)
+      expect(NodeFs.readdirSync(real).filter((n) => n.endsWith(".tmp") || n.endsWith(".lock"))).toEqual([])
     }))
 
   it.live("an interrupted save removes its temp file and keeps the previous content", () =>
     Effect.gen(function*() {
-      const { store, workspace, file } = yield* setup
+      const { store, workspace, file, sessions } = yield* setup
       const big = Sessions.make({ directory: workspace, messages: [Message.text("user", "x".repeat(80 << 20))] })
       const small = { ...big, messages: [Message.text("user", "small")] }
-      yield* store.save(small)
+      const saved = yield* store.save(small)
       const before = NodeFs.readFileSync(file(big.id))
-      const fiber = yield* Effect.forkChild(store.save(big))
-      while (!NodeFs.existsSync(`${file(big.id)}.tmp`)) yield* Effect.sleep("1 millis")
+      const temps = () => NodeFs.readdirSync(sessions).filter((n) => n.endsWith(".tmp"))
+      const fiber = yield* Effect.forkChild(store.save({ ...saved, messages: big.messages }))
+      while (temps().length === 0) yield* Effect.sleep("1 millis")
+      expect(temps()[0]).toMatch(new RegExp(`^\\.${big.id}\\.json\\.${process.pid}\\.[0-9a-f]{12}\\.tmp$`))
       yield* Fiber.interrupt(fiber)
-      expect(NodeFs.existsSync(`${file(big.id)}.tmp`)).toBe(false)
+      expect(temps()).toEqual([])
+      expect(NodeFs.existsSync(`${file(big.id)}.lock`)).toBe(false)
       expect(NodeFs.readFileSync(file(big.id)).equals(before)).toBe(true)
     }))
 
@@ -301,25 +307,31 @@ describe("SessionStore.layerFileSystem", () => {
       yield* store.save(session)
       const saved = NodeFs.readFileSync(file(session.id))
       NodeFs.rmSync(file(session.id))
-      yield* store.saveStream({ ...session, messages: [] }, Stream.fromIterable(session.messages))
+      const streamed = yield* store.saveStream({ ...session, messages: [] }, Stream.fromIterable(session.messages))
       expect(NodeFs.readFileSync(file(session.id)).equals(saved)).toBe(true)
       const exit = yield* Effect.exit(
-        store.saveStream({ ...session, messages: [] }, Stream.concat(Stream.fromIterable(session.messages), Stream.fail("boom")))
+        store.saveStream(streamed, Stream.concat(Stream.fromIterable(session.messages), Stream.fail("boom")))
       )
-      expect(Exit.isFailure(exit)).toBe(true)
+      expect(failure(exit)).toBe("boom")
       expect(NodeFs.readFileSync(file(session.id)).equals(saved)).toBe(true)
       expect(NodeFs.readdirSync(sessions).filter((n) => n.endsWith(".tmp"))).toEqual([])
     }))
 
-  it.effect("saves of one id are serialised: concurrent saves all land, the file is one of them", () =>
+  it.effect("concurrent saves of one new session: exactly one lands, the others are conflicts; no lock or temp left", () =>
     Effect.gen(function*() {
-      const { store, workspace, file } = yield* setup
+      const { store, workspace, file, sessions } = yield* setup
       const base = Sessions.make({ directory: workspace })
       const versions = Array.from({ length: 20 }, (_, i) => ({ ...base, title: `v${i}`, messages: Array.from({ length: i + 1 }, (_, j) => Message.text("user", `m${j}`)) }))
-      yield* Effect.forEach(versions, (v) => store.save(v), { concurrency: "unbounded" })
+      const exits = yield* Effect.forEach(versions, (v) => Effect.exit(store.save(v)), { concurrency: "unbounded" })
+      const landed = exits.filter(Exit.isSuccess)
+      expect(landed).toHaveLength(1)
+      for (const exit of exits.filter(Exit.isFailure)) {
+        expect(failure(exit)).toMatchObject({ _tag: "SessionConflict", reason: "Exists" })
+      }
       const loaded = yield* store.load(base.id)
-      expect(versions.some((v) => v.title === loaded.title && v.messages.length === loaded.messages.length)).toBe(true)
-      expect(NodeFs.existsSync(`${file(base.id)}.tmp`)).toBe(false)
+      expect(loaded.title).toBe(landed[0]!.value.title)
+      expect(NodeFs.existsSync(`${file(base.id)}.lock`)).toBe(false)
+      expect(NodeFs.readdirSync(sessions).filter((n) => n.endsWith(".tmp"))).toEqual([])
     }))
 
   it.effect("an index write failure never fails a save", () =>
@@ -328,7 +340,7 @@ describe("SessionStore.layerFileSystem", () => {
       yield* store.save(Sessions.make({ directory: workspace }))
       const indexPath = NodePath.join(sessions, ".workspace_index.json")
       NodeFs.rmSync(indexPath)
-      NodeFs.mkdirSync(`${indexPath}.tmp`) // the index temp path is taken
+      NodeFs.mkdirSync(indexPath) // a directory where the index should be: its rename fails
       const other = NodePath.join(workspace, "sub")
       NodeFs.mkdirSync(other)
       const { logs } = yield* Logs.capture(store.save(Sessions.make({ directory: other })))

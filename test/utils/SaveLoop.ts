@@ -1,12 +1,14 @@
 /**
- * Child program of the crash-safety test: saves two versions of one session
- * alternately, forever, through SessionStore.layerFileSystem, and prints
- * `ready` after the first save. The parent kills it with SIGKILL.
+ * Child program of the crash-safety test: takes the session's lease (taking
+ * over the lock a killed predecessor left), saves two versions of one session
+ * alternately, forever, under the lease, through SessionStore.layerFileSystem,
+ * and prints `ready` after the first save. The parent kills it with SIGKILL.
  *
  * argv: <data dir> <session id> <workspace>
  */
 import { Effect, Layer } from "effect"
 import * as Message from "../../schemas/Message.ts"
+import * as Session_ from "../../schemas/Session.ts"
 import type { Session } from "../../schemas/Session.ts"
 import * as SessionMetadata from "../../schemas/SessionMetadata.ts"
 import * as Timestamp from "../../schemas/Timestamp.ts"
@@ -33,10 +35,15 @@ const b = version("B", 1500) // ~3 MB
 
 const program = Effect.gen(function*() {
   const store = yield* SessionStore.SessionStore
-  yield* store.save(a)
+  const existing = yield* Effect.option(store.load(id))
+  const start = existing._tag === "Some" ? existing.value : a
+  const lease = yield* store.lease(start)
+  let current = yield* lease.save(Session_.withRevision(a, Session_.revisionOf(start)))
   process.stdout.write("ready\n")
-  for (let i = 0; ; i++) yield* store.save(i % 2 === 0 ? b : a)
-})
+  for (let i = 0; ; i++) {
+    current = yield* lease.save(Session_.withRevision(i % 2 === 0 ? b : a, Session_.revisionOf(current)))
+  }
+}).pipe(Effect.scoped)
 
 Effect.runPromise(
   program.pipe(Effect.provide(SessionStore.layerFileSystem.pipe(Layer.provide(DataDir.layerPath(dataDir)))))
