@@ -117,13 +117,9 @@ export const makeJsonl = (dir: string): DurableSink["Service"] =>
       const path = NodePath.join(dir, `${sessionId}.jsonl`)
       const line = `${JSON.stringify(toRecord(sessionId, event, yield* Timestamp.now))}\n`
       yield* Effect.tryPromise({
-        try: () =>
-          SafeFs.appendFile(path, line).catch(async (e: unknown) => {
-            if (!(e instanceof SafeFs.SafeFsError && e.kind === "Missing")) throw e
-            // the first record of a data dir: create <data_dir>/events/ (never through a symlink)
-            await SafeFs.ensureDir(dir)
-            await SafeFs.appendFile(path, line)
-          }),
+        // <data_dir>/events/ is created 0700 when missing and must be a real
+        // directory (a repository may have planted a symlink there)
+        try: () => SafeFs.ensureDir(dir).then(() => SafeFs.appendFile(path, line)),
         catch: (cause) =>
           new DurableSinkError({
             reason: "Io",

@@ -402,4 +402,38 @@ describe("SessionLoop", () => {
       const again = yield* Effect.flip(loop.prompt(outcome.session, "and again"))
       expect(again).toMatchObject({ _tag: "SessionLoopError", reason: "Provider" })
     }))
+
+  it.effect("prompting twice with the same old session value: the second is a SessionConflict, the first exchange stays", () =>
+    Effect.gen(function*() {
+      const { store, loop } = yield* setup([Scripted.answer("first answer"), Scripted.answer("never sent")])
+      const start = session()
+      const first = yield* loop.prompt(start, "first question")
+      const error = yield* Effect.flip(loop.prompt(start, "second question"))
+      expect(error).toMatchObject({ _tag: "SessionConflict", reason: "Exists", sessionId: start.id })
+      const stored = yield* store.load(start.id)
+      expect(stored.messages.map((m) => Message_.textOf(m))).toEqual(["first question", "first answer"])
+      // the value the first prompt returned continues the session
+      const second = yield* loop.prompt(first.session, "second question")
+      expect(second.session.messages).toHaveLength(4)
+      const stale = yield* Effect.flip(loop.prompt(first.session, "third question"))
+      expect(stale).toMatchObject({ _tag: "SessionConflict", reason: "Stale" })
+      expect((yield* store.load(start.id)).messages).toHaveLength(4)
+    }))
+
+  it.effect("a busy session refuses a second prompt at once, writing nothing, and the first completes", () =>
+    Effect.gen(function*() {
+      const { scripted, store, loop } = yield* setup([
+        Scripted.callTools([{ id: "h", name: "hang", arguments: "{}" }]),
+        Scripted.answer("unused")
+      ])
+      const saved = yield* store.save(session())
+      const running = yield* Effect.forkChild(loop.prompt(saved, "long task"))
+      // once the model was asked, the first prompt holds the lease (and its tool hangs)
+      while (scripted.requests.length === 0) yield* Effect.yieldNow
+      const refused = yield* Effect.flip(loop.prompt(saved, "second"))
+      expect(refused).toMatchObject({ _tag: "SessionBusy", holder: { pid: process.pid, purpose: "prompt" } })
+      yield* Fiber.interrupt(running)
+      const stored = yield* store.load(saved.id)
+      expect(stored.messages.filter((m) => m.role === "user").map((m) => Message_.textOf(m))).toEqual(["long task"])
+    }))
 })

@@ -243,6 +243,11 @@ export interface ScriptedServer {
   readonly requests: ReadonlyArray<RecordedRequest>
   /** Appends replies to the queue; each model request takes the next one. */
   readonly enqueue: (...replies: ReadonlyArray<Reply>) => void
+  /**
+   * Answers model requests from `responder` when the queue is empty (e.g. a
+   * model that reacts to the transcript it receives); `undefined` removes it.
+   */
+  readonly respond: (responder: ((request: RecordedRequest) => Reply) | undefined) => void
   /** Replies not yet served. */
   readonly pending: number
   /** How many responses the client closed before they ended. */
@@ -278,6 +283,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export const start = async (protocol: Protocol): Promise<ScriptedServer> => {
   const queue: Array<Reply> = []
+  let responder: ((request: RecordedRequest) => Reply) | undefined
   const requests: Array<RecordedRequest> = []
   let aborted = 0
   const waiters: Array<{ readonly count: number; readonly resolve: () => void }> = []
@@ -316,7 +322,7 @@ export const start = async (protocol: Protocol): Promise<ScriptedServer> => {
       res.end(JSON.stringify(protocol.errorBody({ type: "error", status: 404, message: `no route ${path}` })))
       return
     }
-    const next = queue.shift()
+    const next = queue.shift() ?? responder?.(request)
     if (next === undefined || next.type === "error") {
       const error: ErrorReply = next ?? { type: "error", status: 500, message: "no scripted reply" }
       finished = true
@@ -387,6 +393,9 @@ export const start = async (protocol: Protocol): Promise<ScriptedServer> => {
     },
     enqueue: (...replies) => {
       queue.push(...replies)
+    },
+    respond: (f) => {
+      responder = f
     },
     get pending() {
       return queue.length
