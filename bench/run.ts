@@ -3,7 +3,7 @@
  * baselines measured in the same run.
  *
  * Options: `--quick` (small corpora, for a smoke run; the figures in the
- * issues' notes come from full runs), `--only store|cli|run|codex`.
+ * issues' notes come from full runs), `--only store|writers|codex|run`.
  * Corpora are generated under $TMPDIR/codetether-bench-<pid> and removed.
  */
 import * as NodeFs from "node:fs"
@@ -13,6 +13,7 @@ import { print, type Row } from "./harness.ts"
 import { benchAgent } from "./agent.ts"
 import { benchCodexImport } from "./codex.ts"
 import { benchStore } from "./store.ts"
+import { benchWriters } from "./writers.ts"
 
 const args = process.argv.slice(2)
 const quick = args.includes("--quick")
@@ -20,6 +21,7 @@ const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefi
 
 const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<ReadonlyArray<Row>>]> = [
   ["store", "Session store (issue 2)", (work) => benchStore(work, quick)],
+  ["writers", "Several writers: leases and conditional saves (issue 8)", (work) => benchWriters(work, quick)],
   ["codex", "Codex import (issue 4)", (work) => benchCodexImport(work)],
   ["run", "codetether run (issue 3)", (work) => benchAgent(work)]
 ]

@@ -228,8 +228,8 @@ const saveAfterAppend = async (work: string, quick: boolean): Promise<ReadonlyAr
   const decoded = SessionJson.decode(NodeFs.readFileSync(path))
   if (Result.isFailure(decoded)) throw new Error(decoded.failure.message)
   const store = storeAt(data)
-  let session = decoded.success
-  await run(store.save(session)) // the session in memory has been saved once, as in the session loop
+  // the session in memory has been saved once, as in the session loop
+  let session = await run(store.save(decoded.success))
   const rawPath = NodePath.join(work, "raw-write.json")
   const writeRaw = async (bytes: Uint8Array) => {
     const handle = await NodeFs.promises.open(rawPath, "w", 0o600)
@@ -241,8 +241,7 @@ const saveAfterAppend = async (work: string, quick: boolean): Promise<ReadonlyAr
   const warm = await compare(
     9,
     async () => {
-      session = appendOne(session, i++)
-      await run(store.save(session))
+      session = await run(store.save(appendOne(session, i++)))
     },
     () => writeRaw(SessionJson.encode(appendOne(session, -1)))
   )
@@ -250,9 +249,8 @@ const saveAfterAppend = async (work: string, quick: boolean): Promise<ReadonlyAr
   const coldSave: Array<number> = []
   const rawCold: Array<number> = []
   for (let k = 0; k < 5; k++) {
-    const fresh = SessionJson.decode(NodeFs.readFileSync(path))
-    if (Result.isFailure(fresh)) throw new Error(fresh.failure.message)
-    const next = appendOne(fresh.success, i++)
+    const fresh = await run(store.load(id))
+    const next = appendOne(fresh, i++)
     coldSave.push(await timed(() => run(store.save(next))))
     const bytes = NodeFs.readFileSync(path)
     rawCold.push(await timed(() => writeRaw(bytes)))
