@@ -9,8 +9,8 @@
  * followed: the request fails with {@link RedirectRefused} naming both URLs,
  * and the other origin receives nothing (neither the transcript nor the
  * `Authorization` header). A switch from `http` to `https` on the same host is
- * another origin too. codetether-agent 4.5.7 (reqwest's default policy)
- * followed up to 10 redirects anywhere.
+ * another origin too. codetether-agent 4.5.7 followed redirects with
+ * reqwest's default policy, to any origin.
  *
  * Credentials in a base URL (`http://user:pw@host/v1`): `fetch` refuses such
  * a URL (and its error message would print the password). They are taken out
