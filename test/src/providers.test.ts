@@ -82,7 +82,7 @@ describe("codetether providers", () => {
       const layer = ProviderRegistry.layerConfig.pipe(
         Layer.provide(DataDir.layerPath(dir)),
         Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
-          env: { ANTHROPIC_API_KEY: secret, OPENROUTER_API_KEY: "or-SECRET-456" }
+          env: { XDG_CONFIG_HOME: dir, ANTHROPIC_API_KEY: secret, OPENROUTER_API_KEY: "or-SECRET-456" }
         })))
       )
       const json = yield* runCommand(["--json"], layer)
