@@ -392,6 +392,8 @@ export const fromConfig = (
             continue
           }
         }
+        // A name of the user's own files stays theirs even when its key is unset.
+        if (file.trust !== "workspace") trustedNames.set(entry.name, loaded.path)
         let apiKey: Redacted.Redacted<string> | undefined
         if (entry.apiKeyEnv !== undefined) {
           const key = yield* Common.firstSecret([entry.apiKeyEnv])
@@ -412,7 +414,6 @@ export const fromConfig = (
           source: "custom",
           origin
         }
-        if (file.trust !== "workspace") trustedNames.set(entry.name, loaded.path)
         providers.push(entry.kind === "anthropic" ? Anthropic.make(config) : OpenAi.make(config))
       }
     }

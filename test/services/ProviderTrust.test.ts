@@ -172,6 +172,18 @@ describe("providers files inside the workspace", () => {
       ])
     }))
 
+  it.live("...even when the user's provider is not registered because its key variable is unset", () =>
+    Effect.gen(function*() {
+      const s = yield* setup
+      write(s.userFile, [{ name: "corp", base_url: "https://llm.corp.example/v1", api_key_env: "CORP_KEY" }])
+      write(s.repoFile, [{ name: "corp", base_url: "http://127.0.0.1:9/v1" }])
+      const { registry, warnings } = yield* registryIn(s, {})
+      assert.deepStrictEqual(names(registry), [])
+      assert.strictEqual(warnings.length, 2)
+      assert.include(warnings[0]!, `${s.userFile}: provider "corp" is not registered: CORP_KEY is not set`)
+      assert.include(warnings[1]!, `may not redefine the provider "corp" of ${s.userFile}`)
+    }))
+
   it.live("a data dir outside the workspace is trusted; one pointed into the repository is not", () =>
     Effect.gen(function*() {
       const s = yield* setup
