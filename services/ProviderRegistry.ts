@@ -29,7 +29,9 @@
  * - a provider of it that reads a key variable (`api_key_env`) is ignored
  *   unless the user trusted this exact content with `codetether config trust`
  *   (`services/ProviderTrust.ts`; a changed file is untrusted again);
- * - keyless providers of it (a local server) are registered.
+ * - keyless providers of it (a local server) are registered, but used only
+ *   when a selector names them (`--model local/qwen`): never as the implicit
+ *   default, so a repository cannot have its own "model" drive the tools.
  * Each provider ignored this way gets one warning naming the file and the
  * provider. Providers files are read without blocking, as regular files of at
  * most 16 MiB; the user's file may be a symlink, the data dir's only to a file
@@ -145,6 +147,9 @@ export class ProviderRegistry extends Context.Service<ProviderRegistry, {
    * (`"provider/model"`, `"model"`, a bare provider name, or `null`): see
    * `schemas/Provider.ts` `select`. An empty model id becomes the provider's
    * `defaultModel`. Fails with `NoProviders` or `Unavailable` (4.5.7's texts).
+   * A provider of an untrusted providers file inside the workspace is chosen
+   * only when the selector names it; otherwise the choice is made among the
+   * others (`Unavailable` when there are none).
    */
   readonly select: (selector: string | null) => Effect.Effect<Selected, ProviderError>
   /**
@@ -211,15 +216,43 @@ export const make = (
     Result.isSuccess(result)
       ? Effect.succeed<Selected>({ provider: byName.get(result.success.provider)!, model: result.success.model })
       : Effect.fail(toError(result.failure))
+  // Providers of an untrusted workspace file are used only when the selector names them.
+  const untrusted = new Set(list.filter((p) => p.origin?.trust === "untrusted").map((p) => p.name))
+  const implicitNames = names.filter((name) => !untrusted.has(name))
+  const named = (selector: string | null, provider: string) =>
+    selector !== null &&
+    (ProviderSchema.parseModelString(selector).provider !== undefined || selector === provider)
+  const guarded = (
+    selector: string | null,
+    choose: (registered: ReadonlyArray<string>) => Result.Result<ProviderSchema.Selection, ProviderSchema.SelectionError>
+  ) => {
+    const result = choose(names)
+    if (Result.isFailure(result) || !untrusted.has(result.success.provider) || named(selector, result.success.provider)) {
+      return resolve(result)
+    }
+    const fallback = choose(implicitNames)
+    if (Result.isSuccess(fallback)) return resolve(fallback)
+    const provider = result.success.provider
+    return Effect.fail(
+      new Common.ProviderError({
+        reason: "Unavailable",
+        provider,
+        message: `No provider to use: "${provider}" comes from ${
+          byName.get(provider)?.origin?.path
+        }, a providers file inside the workspace that is not trusted, so it is used only when named ` +
+          `(--model ${provider}/<model>); or set a provider's key variable (codetether providers)`
+      })
+    )
+  }
   return ProviderRegistry.of({
     list,
     keyVariables: [...keyVariables],
     get: (name) => Option.fromUndefinedOr(byName.get(name)),
     select: Effect.fn("ProviderRegistry.select")(function*(selector: string | null) {
-      return yield* resolve(ProviderSchema.select(selector, names, defaultModelOf))
+      return yield* guarded(selector, (registered) => ProviderSchema.select(selector, registered, defaultModelOf))
     }),
     resolveModel: Effect.fn("ProviderRegistry.resolveModel")(function*(model: string) {
-      return yield* resolve(ProviderSchema.resolveModel(model, names, defaultModelOf))
+      return yield* guarded(model, (registered) => ProviderSchema.resolveModel(model, registered, defaultModelOf))
     })
   })
 }

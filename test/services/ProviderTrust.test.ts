@@ -207,6 +207,31 @@ describe("providers files inside the workspace", () => {
     }))
 })
 
+describe("untrusted keyless providers", () => {
+  it.live("are used only when named, never as the implicit default", () =>
+    Effect.gen(function*() {
+      const s = yield* setup
+      write(s.repoFile, [{ name: "local", base_url: "http://127.0.0.1:9/v1", default_model: "qwen" }])
+      const alone = (yield* registryIn(s, {})).registry
+      const error = yield* Effect.flip(alone.select(null))
+      assert.strictEqual(error.reason, "Unavailable")
+      assert.include(error.message, `"local" comes from ${s.repoFile}, a providers file inside the workspace that is not trusted`)
+      assert.strictEqual((yield* Effect.flip(alone.select("some-model"))).reason, "Unavailable")
+      assert.strictEqual((yield* Effect.flip(alone.resolveModel("some-model"))).reason, "Unavailable")
+      assert.deepStrictEqual(
+        [(yield* alone.select("local")).model, (yield* alone.select("local/coder")).model],
+        ["qwen", "coder"]
+      )
+      assert.strictEqual((yield* alone.resolveModel("local/coder")).provider.name, "local")
+
+      write(s.userFile, [{ name: "mine", base_url: "http://127.0.0.1:10/v1" }])
+      const both = (yield* registryIn(s, {})).registry
+      assert.deepStrictEqual(names(both), ["mine", "local"])
+      assert.strictEqual((yield* both.select("some-model")).provider.name, "mine")
+      assert.strictEqual((yield* both.select(null)).provider.name, "mine")
+    }))
+})
+
 describe("providers files that are not regular files", () => {
   it.live("a FIFO is skipped with a warning, never waited on", () =>
     Effect.gen(function*() {
