@@ -31,7 +31,28 @@
  * runtime = "rust"               # "rust" | "bun" | "python" (not validated)
  * root_model = "openai/gpt-4o"   # unset = null
  * subcall_model = "openai/gpt-4o-mini"
+ *
+ * # Keys that move data or secrets: honoured only from the user file (below).
+ * database_url = "postgres://app:pw@db/codetether"   # env CODETETHER_DATABASE_URL, flag --database-url
+ *
+ * [tools.bash]
+ * pass_env = ["GITHUB_TOKEN"]    # variables the bash tool passes on although they look like secrets
+ *
+ * [redaction]
+ * enabled = true                 # default true
+ *
+ * [providers.openai]             # 4.5.7 provider tables: not read (api_key never is)
  * ```
+ *
+ * Project files are written by whoever wrote the repository, so the keys of
+ * {@link SENSITIVE_KEYS} (`database_url`, `[providers.*]`,
+ * `tools.bash.pass_env`, `[redaction]`) are ignored there, with one warning
+ * each, and honoured only from the user file, the environment or a flag.
+ *
+ * Files are read without blocking, as regular files of at most 16 MiB
+ * (`SafeFs.SMALL_FILE_CAP`): a FIFO, a device, a file over the cap, or a
+ * symlink that leaves the current directory (project files; the user file
+ * may link anywhere) is skipped with one warning, never waited on.
  *
  * A file that is not valid TOML, or a known key with a value of the wrong
  * type, is a {@link CodetetherConfigError} naming the file, the key and
@@ -52,21 +73,21 @@
  * @since 0.1.0
  */
 import * as NodeCrypto from "node:crypto"
-import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import type * as Redacted from "effect/Redacted"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Toml from "smol-toml"
 import type * as Provenance from "../schemas/Provenance.ts"
 import * as RlmConfig from "../schemas/RlmConfig.ts"
 import * as Session from "../schemas/Session.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
+import * as SafeFs from "./internal/SafeFs.ts"
+import * as Workspace from "./internal/Workspace.ts"
 import { firstSecret } from "./providers/Common.ts"
 import { presets } from "./providers/Presets.ts"
 
@@ -134,6 +155,12 @@ export interface Settings {
   readonly rlm: { readonly [K in keyof RlmConfig.RlmConfig]: Setting<RlmConfig.RlmConfig[K]> }
   /** Provider API keys (environment only), in {@link API_KEY_ENV_VARS} order. */
   readonly apiKeys: ReadonlyArray<ApiKeySetting>
+  /** `database_url` (user file, env `CODETETHER_DATABASE_URL`, flag `--database-url`); `null` = unset. */
+  readonly databaseUrl: Setting<Redacted.Redacted<string> | null>
+  /** `tools.bash.pass_env` (user file only): variables the bash tool passes on although they look like secrets. */
+  readonly bashPassEnv: Setting<ReadonlyArray<string>>
+  /** `redaction.enabled` (user file only; default `true`). */
+  readonly redaction: Setting<boolean>
 }
 
 /**
@@ -146,6 +173,8 @@ export interface ConfigFile {
   readonly path: string
   readonly scope: "user" | "project"
   readonly found: boolean
+  /** Why a file that exists was not read (a FIFO, a device, too large, a symlink out of place). */
+  readonly skipped?: string | undefined
 }
 
 /**
@@ -161,6 +190,8 @@ export interface Flags {
   readonly maxSteps?: number | undefined
   /** `--max-tokens` (positive integer) */
   readonly maxTokens?: number | undefined
+  /** `--database-url` */
+  readonly databaseUrl?: string | undefined
 }
 
 /**
@@ -235,6 +266,12 @@ export class CodetetherConfig extends Context.Service<CodetetherConfig, {
   readonly maxTokens: number
   /** Effective RLM settings, copied into sessions by `apply`. */
   readonly rlm: RlmConfig.RlmConfig
+  /** Effective `database_url` (`null` = unset). */
+  readonly databaseUrl: Redacted.Redacted<string> | null
+  /** Effective `tools.bash.pass_env`. */
+  readonly bashPassEnv: ReadonlyArray<string>
+  /** Effective `redaction.enabled`. */
+  readonly redaction: boolean
   /** The `CODETETHER_*` provenance variables (set → value, as the config provider reports it). */
   readonly provenanceEnv: Provenance.ProvenanceEnv
   /** Every setting with its source (for `codetether config`). */
@@ -335,6 +372,9 @@ interface FileValues {
   readonly maxSteps?: number
   readonly maxTokens?: number
   readonly rlm: Partial<Record<keyof RlmConfig.RlmConfig, unknown>>
+  readonly databaseUrl?: string
+  readonly passEnv?: ReadonlyArray<string>
+  readonly redaction?: boolean
 }
 
 const isTable = (value: unknown): value is Table =>
@@ -439,6 +479,54 @@ const rlmChecks: { readonly [K in keyof RlmConfig.RlmConfig]: readonly [tomlKey:
 
 const rlmFields = Object.keys(rlmChecks) as ReadonlyArray<keyof RlmConfig.RlmConfig>
 
+const isBoolean: Check = (v) => (typeof v === "boolean" ? undefined : "must be true or false")
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const isNameList: Check = (v) =>
+  Array.isArray(v) && v.every((name) => typeof name === "string" && ENV_NAME.test(name))
+    ? undefined
+    : "must be an array of environment variable names"
+
+/**
+ * The config keys that move data or secrets, as dotted paths (`*` stands for
+ * any one key): read only from the user config file, the environment or a
+ * flag; in a project file (written by the repository) each is ignored with
+ * one warning. A later key of that kind is one more line here.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const SENSITIVE_KEYS: ReadonlyArray<string> = [
+  "database_url",
+  "providers.*",
+  "tools.bash.pass_env",
+  "redaction"
+]
+
+/**
+ * Removes the keys of {@link SENSITIVE_KEYS} from a parsed file (in place)
+ * and returns the dotted keys removed, in file order of the patterns.
+ */
+const removeSensitive = (root: Record<string, unknown>): Array<string> => {
+  const removed: Array<string> = []
+  const visit = (table: Record<string, unknown>, segments: ReadonlyArray<string>, prefix: string) => {
+    const [head, ...rest] = segments
+    if (head === undefined) return
+    const keys = head === "*" ? Object.keys(table) : Object.hasOwn(table, head) ? [head] : []
+    for (const key of keys) {
+      const path = prefix === "" ? key : `${prefix}.${key}`
+      if (rest.length === 0) {
+        delete table[key]
+        removed.push(path)
+      } else {
+        const child = table[key]
+        if (isTable(child)) visit(child as Record<string, unknown>, rest, path)
+      }
+    }
+  }
+  for (const pattern of SENSITIVE_KEYS) visit(root, pattern.split("."), "")
+  return removed
+}
+
 /** Type-checks the known keys of one parsed file; unknown keys are ignored. */
 const readValues = (path: string, text: string, root: Table): FileValues | CodetetherConfigError => {
   const invalid = (key: string, problem: string, value: unknown) => {
@@ -471,6 +559,9 @@ const readValues = (path: string, text: string, root: Table): FileValues | Codet
     maxSteps?: number
     maxTokens?: number
     rlm: Partial<Record<keyof RlmConfig.RlmConfig, unknown>>
+    databaseUrl?: string
+    passEnv?: ReadonlyArray<string>
+    redaction?: boolean
   } = { path, rlm: {} }
 
   const model = field(root, "", "default_model", isString)
@@ -498,35 +589,73 @@ const readValues = (path: string, text: string, root: Table): FileValues | Codet
       if (value !== undefined) values.rlm[name] = value
     }
   }
+
+  const databaseUrl = field(root, "", "database_url", isString)
+  if (databaseUrl instanceof CodetetherConfigError) return databaseUrl
+  if (databaseUrl !== undefined) values.databaseUrl = databaseUrl as string
+
+  const tools = section("tools")
+  if (tools instanceof CodetetherConfigError) return tools
+  const bash = tools?.bash
+  if (bash !== undefined && !isTable(bash)) return invalid("tools.bash", "must be a table", bash)
+  if (bash !== undefined) {
+    const passEnv = field(bash, "tools.bash", "pass_env", isNameList)
+    if (passEnv instanceof CodetetherConfigError) return passEnv
+    if (passEnv !== undefined) values.passEnv = passEnv as ReadonlyArray<string>
+  }
+
+  const redaction = section("redaction")
+  if (redaction instanceof CodetetherConfigError) return redaction
+  if (redaction !== undefined) {
+    const enabled = field(redaction, "redaction", "enabled", isBoolean)
+    if (enabled instanceof CodetetherConfigError) return enabled
+    if (enabled !== undefined) values.redaction = enabled as boolean
+  }
   return values
 }
 
 const readConfigFile = Effect.fnUntraced(function*(
   path: string,
-  scope: ConfigFile["scope"]
+  scope: ConfigFile["scope"],
+  options: { readonly follow: SafeFs.FollowPolicy; readonly userPath: string | null }
 ): Effect.fn.Return<{ readonly file: ConfigFile; readonly values: FileValues | undefined }, CodetetherConfigError> {
-  const text = yield* Effect.tryPromise({
+  const read = yield* Effect.tryPromise({
     try: () =>
-      NodeFs.promises.readFile(path, "utf8").then(
-        (text): string | undefined => text,
-        (cause: NodeJS.ErrnoException) => {
-          if (cause?.code === "ENOENT" || cause?.code === "ENOTDIR") return undefined
-          throw cause
-        }
-      ),
+      SafeFs.readFile(path, { maxBytes: MAX_FILE_BYTES, follow: options.follow }).catch((e: unknown) => {
+        // A FIFO, a device, a symlink out of place or an oversized file is skipped, never waited on.
+        if (e instanceof SafeFs.SafeFsError && (e.kind === "Symlink" || e.kind === "TooLarge" ||
+          (e.kind === "NotRegular" && !e.detail.startsWith("is a directory")))) return e
+        throw e
+      }),
     catch: (cause) =>
       new CodetetherConfigError({
         reason: "Io",
         path,
-        message: (cause as NodeJS.ErrnoException | undefined)?.code === "EISDIR"
+        message: cause instanceof SafeFs.SafeFsError && cause.detail.startsWith("is a directory")
           ? `Cannot read config file ${path}: it is a directory`
-          : `Cannot read config file ${path}: ${describeError(cause)}`,
+          : `Cannot read config file ${path}: ${
+            cause instanceof SafeFs.SafeFsError ? cause.detail : describeError(cause)
+          }`,
         cause
       })
   })
-  if (text === undefined) return { file: { path, scope, found: false }, values: undefined }
+  if (read === undefined) return { file: { path, scope, found: false }, values: undefined }
+  if (read instanceof SafeFs.SafeFsError) {
+    yield* Effect.logWarning(`Skipping config file ${read.message}`)
+    return { file: { path, scope, found: false, skipped: read.detail }, values: undefined }
+  }
+  const text = read.toString("utf8")
   const source = text.startsWith("\uFEFF") ? text.slice(1) : text
   const root = yield* Effect.try({ try: () => Toml.parse(source), catch: (cause) => parseError(path, source, cause) })
+  if (scope === "project") {
+    for (const key of removeSensitive(root as Record<string, unknown>)) {
+      yield* Effect.logWarning(
+        `Ignoring "${key}" in the project config file ${path}: keys that move data or secrets are read only from ${
+          options.userPath === null ? "the user config file" : `the user config file ${options.userPath}`
+        }, the environment or a flag`
+      )
+    }
+  }
   const values = readValues(path, source, root)
   if (values instanceof CodetetherConfigError) return yield* values
   return { file: { path, scope, found: true }, values }
@@ -630,14 +759,18 @@ export interface Options {
  * @since 0.1.0
  * @category files
  */
-export const userConfigPath: Effect.Effect<string, Config.ConfigError> = Effect.gen(function*() {
-  const xdg = yield* nonEmpty("XDG_CONFIG_HOME")
-  if (Option.isSome(xdg) && NodePath.isAbsolute(xdg.value)) {
-    return NodePath.join(xdg.value, "codetether-agent", "config.toml")
-  }
-  const home = Option.getOrElse(yield* nonEmpty("HOME"), () => NodeOs.homedir())
-  return NodePath.join(home, ".config", "codetether-agent", "config.toml")
-})
+export const userConfigPath: Effect.Effect<string, Config.ConfigError> = Effect.map(
+  Workspace.userConfigDir,
+  (dir) => NodePath.join(dir, "config.toml")
+)
+
+/**
+ * Largest config file read (bytes): 16 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_FILE_BYTES = SafeFs.SMALL_FILE_CAP
 
 /**
  * The project config files for `cwd`, lowest precedence first:
@@ -695,13 +828,20 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
   const locations: Array<readonly [string, ConfigFile["scope"]]> = []
   if (userPath !== null) locations.push([userPath, "user"])
   for (const path of projectConfigPaths(cwd)) locations.push([path, "project"])
-  const loaded = yield* Effect.forEach(locations, ([path, scope]) => readConfigFile(path, scope))
+  const loaded = yield* Effect.forEach(locations, ([path, scope]) =>
+    readConfigFile(path, scope, {
+      follow: scope === "user" ? Workspace.followAnywhere(path) : { within: cwd },
+      userPath
+    }))
 
   let model = defaultSettings.model
   let maxSteps = defaultSettings.maxSteps
   let maxTokens = defaultSettings.maxTokens
   const rlm: { -readonly [K in keyof Settings["rlm"]]: Settings["rlm"][K] } = { ...defaultSettings.rlm }
   const apiKeys: Array<ApiKeySetting> = []
+  let databaseUrl = defaultSettings.databaseUrl
+  let bashPassEnv = defaultSettings.bashPassEnv
+  let redaction = defaultSettings.redaction
 
   for (const { values } of loaded) {
     if (values === undefined) continue
@@ -713,6 +853,9 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
       const value = values.rlm[name]
       if (value !== undefined) (rlm as Record<string, Setting<unknown>>)[name] = { value, source }
     }
+    if (values.databaseUrl !== undefined) databaseUrl = { value: Redacted.make(values.databaseUrl), source }
+    if (values.passEnv !== undefined) bashPassEnv = { value: values.passEnv, source }
+    if (values.redaction !== undefined) redaction = { value: values.redaction, source }
   }
 
   const env = yield* Effect.gen(function*() {
@@ -725,6 +868,13 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
     const envSteps = yield* positiveInt("CODETETHER_MAX_STEPS")
     if (Option.isSome(envSteps)) {
       maxSteps = { value: envSteps.value, source: { kind: "env", name: "CODETETHER_MAX_STEPS" } }
+    }
+    const envDatabaseUrl = yield* nonEmpty("CODETETHER_DATABASE_URL")
+    if (Option.isSome(envDatabaseUrl)) {
+      databaseUrl = {
+        value: Redacted.make(envDatabaseUrl.value.trim()),
+        source: { kind: "env", name: "CODETETHER_DATABASE_URL" }
+      }
     }
     const envTokens = yield* positiveInt("CODETETHER_SESSION_MAX_TOKENS")
     if (Option.isSome(envTokens)) {
@@ -746,13 +896,19 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
   if (flags.maxTokens !== undefined) {
     maxTokens = { value: flags.maxTokens, source: { kind: "flag", name: "--max-tokens" } }
   }
+  if (flags.databaseUrl !== undefined) {
+    databaseUrl = { value: Redacted.make(flags.databaseUrl), source: { kind: "flag", name: "--database-url" } }
+  }
 
   const settings: Settings = {
     model,
     maxSteps,
     maxTokens,
     rlm,
-    apiKeys
+    apiKeys,
+    databaseUrl,
+    bashPassEnv,
+    redaction
   }
   return fromSettings(settings, {
     files: loaded.map(({ file }) => file),
@@ -789,6 +945,9 @@ export const fromSettings = (
     maxSteps: settings.maxSteps.value,
     maxTokens: settings.maxTokens.value,
     rlm,
+    databaseUrl: settings.databaseUrl.value,
+    bashPassEnv: settings.bashPassEnv.value,
+    redaction: settings.redaction.value,
     provenanceEnv: env,
     settings,
     files: options.files ?? [],
@@ -827,7 +986,10 @@ export const defaultSettings: Settings = {
     rootModel: { value: RlmConfig.defaults.rootModel, source: DEFAULT },
     subcallModel: { value: RlmConfig.defaults.subcallModel, source: DEFAULT }
   },
-  apiKeys: []
+  apiKeys: [],
+  databaseUrl: { value: null, source: DEFAULT },
+  bashPassEnv: { value: [], source: DEFAULT },
+  redaction: { value: true, source: DEFAULT }
 }
 
 /**

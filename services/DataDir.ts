@@ -14,6 +14,11 @@
  * for listing and import, codetether resolves it exactly once per layer
  * (BEHAVIOUR §12.13).
  *
+ * Also unlike 4.5.7, {@link layer} and {@link layerFlag} refuse an empty (or
+ * blank) `CODETETHER_DATA_DIR` or `--data-dir ""` instead of quietly using
+ * another directory, and a data dir path that exists but is not a directory
+ * (a regular file, a FIFO...) is reported as such: a {@link DataDirError}.
+ *
  * @since 0.1.0
  */
 import * as NodeFs from "node:fs"
@@ -23,6 +28,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 
 /**
  * Where the data dir came from: the `--data-dir` flag / an explicit path, the
@@ -86,19 +92,128 @@ export const make = (path: string, source: Source = "explicit"): DataDir["Servic
 }
 
 /**
+ * Why the data dir cannot be used:
+ * - `Empty`: `--data-dir ""` or a `CODETETHER_DATA_DIR` that is set but empty
+ *   or blank (`name` says which);
+ * - `NotDirectory`: the path exists and is not a directory (`path`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DataDirError extends Schema.TaggedError<DataDirError>()("DataDirError", {
+  reason: Schema.Literals(["Empty", "NotDirectory"]),
+  message: Schema.String,
+  name: Schema.optional(Schema.String),
+  path: Schema.optional(Schema.String)
+}) {}
+
+const kindOf = (stat: NodeFs.Stats): string =>
+  stat.isFile()
+    ? "a regular file"
+    : stat.isFIFO()
+    ? "a FIFO"
+    : stat.isSocket()
+    ? "a socket"
+    : stat.isCharacterDevice() || stat.isBlockDevice()
+    ? "a device"
+    : "not a directory"
+
+/**
+ * Succeeds with `dir` unless its path exists and is not a directory (or a
+ * parent of it is a file): then a `NotDirectory` {@link DataDirError}, e.g.
+ * `The data dir /x/data (from --data-dir) is a regular file, not a directory`.
+ * A missing path is fine (it is created on the first save).
+ *
+ * @since 0.1.0
+ * @category checks
+ */
+export const check = (dir: DataDir["Service"]): Effect.Effect<DataDir["Service"], DataDirError> =>
+  Effect.suspend(() => {
+    const from = dir.source === "explicit"
+      ? "from --data-dir"
+      : dir.source === "env"
+      ? "from CODETETHER_DATA_DIR"
+      : "the default for this directory"
+    let stat: NodeFs.Stats | undefined
+    let at = dir.path
+    try {
+      // The path, or else its nearest existing ancestor (which must then be a directory too).
+      for (;;) {
+        stat = NodeFs.statSync(at, { throwIfNoEntry: false })
+        const parent = NodePath.dirname(at)
+        if (stat !== undefined || parent === at) break
+        at = parent
+      }
+    } catch {
+      return Effect.succeed(dir)
+    }
+    if (stat !== undefined && !stat.isDirectory() && at !== dir.path) {
+      return Effect.fail(
+        new DataDirError({
+          reason: "NotDirectory",
+          path: dir.path,
+          message: `The data dir ${dir.path} (${from}) cannot be created: ${at} is ${kindOf(stat)}, not a directory`
+        })
+      )
+    }
+    if (stat === undefined || stat.isDirectory()) return Effect.succeed(dir)
+    return Effect.fail(
+      new DataDirError({
+        reason: "NotDirectory",
+        path: dir.path,
+        message: `The data dir ${dir.path} (${from}) is ${kindOf(stat)}, not a directory`
+      })
+    )
+  })
+
+/**
  * Resolves the data dir from `CODETETHER_DATA_DIR` (read through `Config`)
- * and the process's current directory, as 4.5.7 does.
+ * and the process's current directory, as 4.5.7 does, then {@link check}s
+ * it. Fails with an `Empty` {@link DataDirError} when the variable is set but
+ * blank (with Effect's default environment provider an empty variable reads
+ * as unset; the CLI's keeps it), `NotDirectory` when the path is a file.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<DataDir, Config.ConfigError> = Layer.effect(
+export const layer: Layer.Layer<DataDir, Config.ConfigError | DataDirError> = Layer.effect(
   DataDir,
   Effect.gen(function*() {
     const env = yield* Config.option(Config.String("CODETETHER_DATA_DIR"))
-    return resolve({ env: Option.getOrUndefined(env), cwd: process.cwd() })
+    if (Option.isSome(env) && env.value.trim() === "") {
+      return yield* new DataDirError({
+        reason: "Empty",
+        name: "CODETETHER_DATA_DIR",
+        message: "CODETETHER_DATA_DIR is set but empty: give it a directory, or unset it to use the default " +
+          "(<git root or current directory>/.codetether-agent)"
+      })
+    }
+    return yield* check(resolve({ env: Option.getOrUndefined(env), cwd: process.cwd() }))
   })
 )
+
+/**
+ * The data dir of the CLI's `--data-dir VALUE` (relative to the process's
+ * current directory), {@link check}ed. Fails with an `Empty`
+ * {@link DataDirError} when `value` is empty or blank (`--data-dir ""` never
+ * means the current directory), `NotDirectory` when it is a file.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerFlag = (value: string): Layer.Layer<DataDir, DataDirError> =>
+  Layer.effect(
+    DataDir,
+    value.trim() === ""
+      ? Effect.fail(
+        new DataDirError({
+          reason: "Empty",
+          name: "--data-dir",
+          message: "--data-dir is empty: give it a directory (omit the flag to use the default)"
+        })
+      )
+      : check(make(value))
+  )
 
 /**
  * A fixed data dir (the CLI's `--data-dir`, tests, embedding apps).

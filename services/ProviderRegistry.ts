@@ -6,10 +6,37 @@
  * credentials are configured: `openai` (`OPENAI_API_KEY`, `OPENAI_BASE_URL`),
  * `anthropic` (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`), the
  * OpenAI-compatible presets of `services/providers/Presets.ts`, then the
- * custom providers of `<data_dir>/providers.json` (see
- * `services/providers/CustomProviders.ts`; a custom entry with the name of a
- * built-in provider replaces it). {@link layerProviders} registers given
- * providers (tests, embedders, scripted providers).
+ * custom providers of the providers files (see
+ * `services/providers/CustomProviders.ts` for the format; a custom entry
+ * replaces an earlier provider of the same name, as 4.5.7's `register` does,
+ * unless the trust rule below forbids it). {@link layerProviders} registers
+ * given providers (tests, embedders, scripted providers).
+ *
+ * Providers files, in this order:
+ * 1. `<user config dir>/providers.json` (`$XDG_CONFIG_HOME/codetether-agent/`,
+ *    else `~/.config/codetether-agent/`): the user's own, trusted;
+ * 2. `<data_dir>/providers.json` (4.5.7's only file).
+ *
+ * The trust rule. A providers file is trusted when it lies outside the
+ * workspace (neither under the git root of the current directory nor under
+ * the current directory): the user's own file, or the data dir's when
+ * `CODETETHER_DATA_DIR` / `--data-dir` points outside the workspace. A file
+ * inside the workspace (the default `<git root>/.codetether-agent/`, or a data
+ * dir pointed into the repository) was written by whoever wrote the
+ * repository, so:
+ * - it may not redefine a built-in provider (`openai`, `anthropic`, a preset),
+ *   nor a provider of the user's own file, trusted or not;
+ * - a provider of it that reads a key variable (`api_key_env`) is ignored
+ *   unless the user trusted this exact content with `codetether config trust`
+ *   (`services/ProviderTrust.ts`; a changed file is untrusted again);
+ * - keyless providers of it (a local server) are registered, but used only
+ *   when a selector names them (`--model local/qwen`): never as the implicit
+ *   default, so a repository cannot have its own "model" drive the tools.
+ * Each provider ignored this way gets one warning naming the file and the
+ * provider. Providers files are read without blocking, as regular files of at
+ * most 16 MiB; the user's file may be a symlink, the data dir's only to a file
+ * inside the data dir; anything else is skipped with a warning. 4.5.7 trusted
+ * every providers file.
  *
  * API keys are read as `Config.Redacted` and never logged or printed.
  *
@@ -25,6 +52,9 @@ import * as NodePath from "node:path"
 import type * as Redacted from "effect/Redacted"
 import * as ProviderSchema from "../schemas/Provider.ts"
 import * as DataDir from "./DataDir.ts"
+import { canonicalize } from "./internal/Paths.ts"
+import * as Workspace from "./internal/Workspace.ts"
+import * as ProviderTrust from "./ProviderTrust.ts"
 import * as Anthropic from "./providers/Anthropic.ts"
 import * as Common from "./providers/Common.ts"
 import * as CustomProviders from "./providers/CustomProviders.ts"
@@ -53,6 +83,23 @@ export type ProviderError = Common.ProviderError
  * @category models
  */
 export type Provider = Common.Provider
+
+/**
+ * How far a providers file is trusted: `user`, `outside-workspace`,
+ * `trusted` or `untrusted` (see the module docs).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Trust = Common.Trust
+
+/**
+ * A custom provider's providers file and its {@link Trust}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Origin = Common.Origin
 
 /**
  * The retry policy of provider calls (a `Context.Reference`, default 4
@@ -86,6 +133,13 @@ export interface Selected {
 export class ProviderRegistry extends Context.Service<ProviderRegistry, {
   /** The registered providers, in registration order. */
   readonly list: ReadonlyArray<Provider>
+  /**
+   * Names of the environment variables that hold provider keys: every
+   * built-in and preset key variable, the registered providers' key
+   * variables, and the `api_key_env` of every custom provider read (ignored
+   * ones too). The `bash` tool hides them from commands.
+   */
+  readonly keyVariables: ReadonlyArray<string>
   /** The provider registered under `name` (no aliasing). */
   readonly get: (name: string) => Option.Option<Provider>
   /**
@@ -93,6 +147,9 @@ export class ProviderRegistry extends Context.Service<ProviderRegistry, {
    * (`"provider/model"`, `"model"`, a bare provider name, or `null`): see
    * `schemas/Provider.ts` `select`. An empty model id becomes the provider's
    * `defaultModel`. Fails with `NoProviders` or `Unavailable` (4.5.7's texts).
+   * A provider of an untrusted providers file inside the workspace is chosen
+   * only when the selector names it; otherwise the choice is made among the
+   * others (`Unavailable` when there are none).
    */
   readonly select: (selector: string | null) => Effect.Effect<Selected, ProviderError>
   /**
@@ -113,15 +170,45 @@ const toError = (error: ProviderSchema.SelectionError): ProviderError =>
   })
 
 /**
+ * The key variables of the built-in providers and the presets, in
+ * registration order.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const BUILTIN_KEY_VARIABLES: ReadonlyArray<string> = [
+  "OPENAI_API_KEY",
+  "ANTHROPIC_API_KEY",
+  ...Presets.presets.flatMap((preset) => preset.keyVariables)
+]
+
+/**
+ * The names of the built-in providers and presets, which a providers file
+ * inside the workspace may not redefine.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const BUILTIN_NAMES: ReadonlySet<string> = new Set(["openai", "anthropic", ...Presets.presets.map((p) => p.name)])
+
+/**
  * A registry over `providers`, in order; a later provider with the name of an
  * earlier one replaces it in place (4.5.7 `register` replaces).
+ * `keyVariables` adds names to {@link BUILTIN_KEY_VARIABLES} and the
+ * providers' own key variables.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (providers: ReadonlyArray<Provider>): ProviderRegistry["Service"] => {
+export const make = (
+  providers: ReadonlyArray<Provider>,
+  options: { readonly keyVariables?: Iterable<string> | undefined } = {}
+): ProviderRegistry["Service"] => {
   const byName = new Map<string, Provider>()
   for (const provider of providers) byName.set(provider.name, provider)
+  const keyVariables = new Set(BUILTIN_KEY_VARIABLES)
+  for (const provider of providers) if (provider.keyVariable !== undefined) keyVariables.add(provider.keyVariable)
+  for (const name of options.keyVariables ?? []) keyVariables.add(name)
   const list = [...byName.values()]
   const names = list.map((p) => p.name)
   const defaultModelOf = (name: string) => byName.get(name)?.defaultModel ?? ProviderSchema.defaultModel(name)
@@ -129,14 +216,43 @@ export const make = (providers: ReadonlyArray<Provider>): ProviderRegistry["Serv
     Result.isSuccess(result)
       ? Effect.succeed<Selected>({ provider: byName.get(result.success.provider)!, model: result.success.model })
       : Effect.fail(toError(result.failure))
+  // Providers of an untrusted workspace file are used only when the selector names them.
+  const untrusted = new Set(list.filter((p) => p.origin?.trust === "untrusted").map((p) => p.name))
+  const implicitNames = names.filter((name) => !untrusted.has(name))
+  const named = (selector: string | null, provider: string) =>
+    selector !== null &&
+    (ProviderSchema.parseModelString(selector).provider !== undefined || selector === provider)
+  const guarded = (
+    selector: string | null,
+    choose: (registered: ReadonlyArray<string>) => Result.Result<ProviderSchema.Selection, ProviderSchema.SelectionError>
+  ) => {
+    const result = choose(names)
+    if (Result.isFailure(result) || !untrusted.has(result.success.provider) || named(selector, result.success.provider)) {
+      return resolve(result)
+    }
+    const fallback = choose(implicitNames)
+    if (Result.isSuccess(fallback)) return resolve(fallback)
+    const provider = result.success.provider
+    return Effect.fail(
+      new Common.ProviderError({
+        reason: "Unavailable",
+        provider,
+        message: `No provider to use: "${provider}" comes from ${
+          byName.get(provider)?.origin?.path
+        }, a providers file inside the workspace that is not trusted, so it is used only when named ` +
+          `(--model ${provider}/<model>); or set a provider's key variable (codetether providers)`
+      })
+    )
+  }
   return ProviderRegistry.of({
     list,
+    keyVariables: [...keyVariables],
     get: (name) => Option.fromUndefinedOr(byName.get(name)),
     select: Effect.fn("ProviderRegistry.select")(function*(selector: string | null) {
-      return yield* resolve(ProviderSchema.select(selector, names, defaultModelOf))
+      return yield* guarded(selector, (registered) => ProviderSchema.select(selector, registered, defaultModelOf))
     }),
     resolveModel: Effect.fn("ProviderRegistry.resolveModel")(function*(model: string) {
-      return yield* resolve(ProviderSchema.resolveModel(model, names, defaultModelOf))
+      return yield* guarded(model, (registered) => ProviderSchema.resolveModel(model, registered, defaultModelOf))
     })
   })
 }
@@ -157,88 +273,207 @@ const baseUrlFrom = Effect.fnUntraced(function*(variable: string, fallback: stri
 })
 
 /**
- * The providers configured by the environment and `providers.json`, in
- * registration order (see the module documentation). Fails with a
- * `ConfigError` when a variable cannot be read, or a `Config`
- * {@link ProviderError} naming `providers.json` and the problem when that file
- * is invalid.
+ * The providers of {@link fromConfig} and the key variable names it saw (for
+ * {@link make}'s `keyVariables`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Configured {
+  readonly providers: ReadonlyArray<Provider>
+  readonly keyVariables: ReadonlyArray<string>
+}
+
+/**
+ * Options of {@link fromConfig}: the current directory whose workspace the
+ * trust rule protects (default: the process's) and the user config dir
+ * (default: from `XDG_CONFIG_HOME` / `HOME`; `null`: no user providers file
+ * and no trust store).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Options {
+  readonly cwd?: string | undefined
+  readonly userConfigDir?: string | null | undefined
+}
+
+interface ProvidersFile {
+  readonly path: string
+  /** How far it is trusted before the trust store is consulted. */
+  readonly trust: "user" | "outside-workspace" | "workspace"
+  /** Where a symlink at the path may point. */
+  readonly follow: { readonly within: string }
+  /** The workspace root it lies under (workspace files). */
+  readonly root?: string | undefined
+}
+
+/**
+ * The providers configured by the environment and the providers files, in
+ * registration order, with the trust rule of the module documentation
+ * applied. Fails with a `ConfigError` when a variable cannot be read, or a
+ * `Config` {@link ProviderError} naming the file and the problem when a
+ * providers file is invalid. An unreadable or invalid trust store is a
+ * warning (nothing is trusted).
  *
  * @since 0.1.0
  * @category constructors
  */
-export const fromConfig: Effect.Effect<
-  ReadonlyArray<Provider>,
-  ProviderError | Config.ConfigError,
-  DataDir.DataDir
-> = Effect.gen(function*() {
-  const providers: Array<Provider> = []
-  const openAiKey = yield* Common.firstSecret(["OPENAI_API_KEY"])
-  if (Option.isSome(openAiKey)) {
-    providers.push(OpenAi.make({
-      name: "openai",
-      baseUrl: yield* baseUrlFrom("OPENAI_BASE_URL", OpenAi.DEFAULT_BASE_URL),
-      defaultModel: ProviderSchema.defaultModel("openai"),
-      apiKey: openAiKey.value.key,
-      keyVariable: openAiKey.value.name,
-      source: "builtin"
-    }, OpenAi.openAiWire))
-  }
-  const anthropicKey = yield* Common.firstSecret(["ANTHROPIC_API_KEY"])
-  if (Option.isSome(anthropicKey)) {
-    providers.push(Anthropic.make({
-      name: "anthropic",
-      baseUrl: yield* baseUrlFrom("ANTHROPIC_BASE_URL", Anthropic.DEFAULT_BASE_URL),
-      defaultModel: ProviderSchema.defaultModel("anthropic"),
-      apiKey: anthropicKey.value.key,
-      keyVariable: anthropicKey.value.name,
-      source: "builtin"
-    }))
-  }
-  for (const preset of Presets.presets) {
-    const key = yield* Common.firstSecret(preset.keyVariables)
-    if (Option.isNone(key)) continue
-    providers.push(OpenAi.make({
-      name: preset.name,
-      baseUrl: yield* baseUrlFrom(preset.baseUrlVariable, preset.baseUrl),
-      defaultModel: preset.defaultModel,
-      apiKey: key.value.key,
-      keyVariable: key.value.name,
-      source: "preset"
-    }, { ...OpenAi.compatibleWire, ...preset.wire }))
-  }
-  const dataDir = yield* DataDir.DataDir
-  const file = NodePath.join(dataDir.path, CustomProviders.FILE_NAME)
-  for (const entry of yield* CustomProviders.load(file)) {
-    let apiKey: Redacted.Redacted<string> | undefined
-    if (entry.apiKeyEnv !== undefined) {
-      const key = yield* Common.firstSecret([entry.apiKeyEnv])
-      if (Option.isNone(key)) {
-        yield* Effect.logWarning(
-          `${file}: provider "${entry.name}" is not registered: ${entry.apiKeyEnv} is not set`
+export const fromConfig = (
+  options: Options = {}
+): Effect.Effect<Configured, ProviderError | Config.ConfigError, DataDir.DataDir> =>
+  Effect.gen(function*() {
+    const providers: Array<Provider> = []
+    const openAiKey = yield* Common.firstSecret(["OPENAI_API_KEY"])
+    if (Option.isSome(openAiKey)) {
+      providers.push(OpenAi.make({
+        name: "openai",
+        baseUrl: yield* baseUrlFrom("OPENAI_BASE_URL", OpenAi.DEFAULT_BASE_URL),
+        defaultModel: ProviderSchema.defaultModel("openai"),
+        apiKey: openAiKey.value.key,
+        keyVariable: openAiKey.value.name,
+        source: "builtin"
+      }, OpenAi.openAiWire))
+    }
+    const anthropicKey = yield* Common.firstSecret(["ANTHROPIC_API_KEY"])
+    if (Option.isSome(anthropicKey)) {
+      providers.push(Anthropic.make({
+        name: "anthropic",
+        baseUrl: yield* baseUrlFrom("ANTHROPIC_BASE_URL", Anthropic.DEFAULT_BASE_URL),
+        defaultModel: ProviderSchema.defaultModel("anthropic"),
+        apiKey: anthropicKey.value.key,
+        keyVariable: anthropicKey.value.name,
+        source: "builtin"
+      }))
+    }
+    for (const preset of Presets.presets) {
+      const key = yield* Common.firstSecret(preset.keyVariables)
+      if (Option.isNone(key)) continue
+      providers.push(OpenAi.make({
+        name: preset.name,
+        baseUrl: yield* baseUrlFrom(preset.baseUrlVariable, preset.baseUrl),
+        defaultModel: preset.defaultModel,
+        apiKey: key.value.key,
+        keyVariable: key.value.name,
+        source: "preset"
+      }, { ...OpenAi.compatibleWire, ...preset.wire }))
+    }
+
+    const dataDir = yield* DataDir.DataDir
+    const workspace = Workspace.of(options.cwd ?? process.cwd())
+    const configDir = options.userConfigDir === undefined ? yield* Workspace.userConfigDir : options.userConfigDir
+    const files: Array<ProvidersFile> = []
+    if (configDir !== null) {
+      const path = NodePath.join(configDir, CustomProviders.FILE_NAME)
+      files.push({ path, trust: "user", follow: Workspace.followAnywhere(path) })
+    }
+    const dataFile = NodePath.join(dataDir.path, CustomProviders.FILE_NAME)
+    if (files.every((file) => canonicalize(file.path) !== canonicalize(dataFile))) {
+      const root = Workspace.containing(workspace, dataDir.path)
+      files.push({
+        path: dataFile,
+        trust: root === undefined ? "outside-workspace" : "workspace",
+        follow: { within: dataDir.path },
+        root
+      })
+    }
+
+    const keyVariables = new Set<string>()
+    /** Names registered from a trusted file, with the file. */
+    const trustedNames = new Map<string, string>()
+    let trustStore: ReadonlyArray<ProviderTrust.TrustedFile> | undefined
+    const loadTrustStore = Effect.gen(function*() {
+      if (trustStore !== undefined) return trustStore
+      if (configDir === null) return (trustStore = [])
+      const storePath = NodePath.join(configDir, ProviderTrust.FILE_NAME)
+      trustStore = yield* ProviderTrust.load(storePath).pipe(
+        Effect.catch((error) =>
+          Effect.as(Effect.logWarning(`${error.message}; no workspace providers file is trusted`), [])
         )
-        continue
+      )
+      return trustStore
+    })
+
+    for (const file of files) {
+      const loaded = yield* CustomProviders.read(file.path, { follow: file.follow })
+      if (loaded === undefined) continue
+      for (const entry of loaded.providers) if (entry.apiKeyEnv !== undefined) keyVariables.add(entry.apiKeyEnv)
+      let trust: Common.Trust = file.trust === "workspace" ? "untrusted" : file.trust
+      if (file.trust === "workspace" && loaded.providers.some((entry) => entry.apiKeyEnv !== undefined)) {
+        if (ProviderTrust.isTrusted(yield* loadTrustStore, loaded.path, loaded.sha256)) trust = "trusted"
       }
-      apiKey = key.value.key
+      const origin: Common.Origin = { path: loaded.path, trust }
+      for (const entry of loaded.providers) {
+        const ignore = (why: string) =>
+          Effect.logWarning(`${loaded.path}: provider "${entry.name}" is ignored: ${why}`)
+        if (file.trust === "workspace") {
+          const where = `this file is inside the workspace (${file.root})`
+          if (BUILTIN_NAMES.has(entry.name)) {
+            yield* ignore(`${where} and may not redefine the built-in provider "${entry.name}"`)
+            continue
+          }
+          const earlier = trustedNames.get(entry.name)
+          if (earlier !== undefined) {
+            yield* ignore(`${where} and may not redefine the provider "${entry.name}" of ${earlier}`)
+            continue
+          }
+          if (entry.apiKeyEnv !== undefined && trust === "untrusted") {
+            yield* ignore(
+              `${where}, is not trusted, and the provider reads the key variable ${entry.apiKeyEnv}; ` +
+                `if you wrote this file, trust it with: codetether config trust ${loaded.path}`
+            )
+            continue
+          }
+        }
+        // A name of the user's own files stays theirs even when its key is unset.
+        if (file.trust !== "workspace") trustedNames.set(entry.name, loaded.path)
+        let apiKey: Redacted.Redacted<string> | undefined
+        if (entry.apiKeyEnv !== undefined) {
+          const key = yield* Common.firstSecret([entry.apiKeyEnv])
+          if (Option.isNone(key)) {
+            yield* Effect.logWarning(
+              `${loaded.path}: provider "${entry.name}" is not registered: ${entry.apiKeyEnv} is not set`
+            )
+            continue
+          }
+          apiKey = key.value.key
+        }
+        const config: Common.ProviderConfig = {
+          name: entry.name,
+          baseUrl: entry.baseUrl.replace(/\/+$/, ""),
+          defaultModel: entry.defaultModel ?? ProviderSchema.defaultModel(entry.name),
+          apiKey,
+          keyVariable: entry.apiKeyEnv,
+          source: "custom",
+          origin
+        }
+        providers.push(entry.kind === "anthropic" ? Anthropic.make(config) : OpenAi.make(config))
+      }
     }
-    const config: Common.ProviderConfig = {
-      name: entry.name,
-      baseUrl: entry.baseUrl.replace(/\/+$/, ""),
-      defaultModel: entry.defaultModel ?? ProviderSchema.defaultModel(entry.name),
-      apiKey,
-      keyVariable: entry.apiKeyEnv,
-      source: "custom"
-    }
-    providers.push(entry.kind === "anthropic" ? Anthropic.make(config) : OpenAi.make(config))
-  }
-  return providers
-})
+    return { providers, keyVariables: [...keyVariables] }
+  })
 
 /**
  * The registry of {@link fromConfig}: providers from the environment (through
- * `Config`) and `<data_dir>/providers.json`.
+ * `Config`) and the providers files, with the trust rule applied.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerConfig: Layer.Layer<ProviderRegistry, ProviderError | Config.ConfigError, DataDir.DataDir> = Layer
-  .effect(ProviderRegistry, Effect.map(fromConfig, make))
+export const layerConfigWith = (
+  options: Options
+): Layer.Layer<ProviderRegistry, ProviderError | Config.ConfigError, DataDir.DataDir> =>
+  Layer.effect(
+    ProviderRegistry,
+    Effect.map(fromConfig(options), ({ keyVariables, providers }) => make(providers, { keyVariables }))
+  )
+
+/**
+ * {@link layerConfigWith} for the process's current directory and the user
+ * config dir of the environment.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<ProviderRegistry, ProviderError | Config.ConfigError, DataDir.DataDir> =
+  layerConfigWith({})

@@ -4,6 +4,13 @@
  * discovered `AGENTS.md` files, BEHAVIOUR §6.2 step 14). It is request-only:
  * never persisted in the session.
  *
+ * `AGENTS.md` files are opened without blocking and must be regular files: a
+ * FIFO or a device named `AGENTS.md` is skipped (with a warning), never
+ * waited on; a symlink is followed only when it points inside the searched
+ * tree (the git root, else the session directory), so a repository cannot
+ * make codetether send, say, `~/.ssh/id_rsa` to the model. At most
+ * {@link MAX_AGENTS_MD_BYTES} bytes of each are read.
+ *
  * @since 0.1.0
  */
 import * as NodeFs from "node:fs"
@@ -11,6 +18,7 @@ import * as NodePath from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as SafeFs from "./internal/SafeFs.ts"
 
 /**
  * @since 0.1.0
@@ -59,49 +67,105 @@ export const render = (directory: string, agentsFiles: ReadonlyArray<{ readonly 
   return sections.join("\n\n")
 }
 
-const readAgentsFile = (dir: string): { readonly path: string; readonly text: string } | undefined => {
+/** One `AGENTS.md`, or why one that exists was skipped. */
+type AgentsRead =
+  | { readonly path: string; readonly text: string }
+  | { readonly path: string; readonly skipped: string }
+  | undefined
+
+const readAgentsFile = (dir: string, within: string): AgentsRead => {
   const path = NodePath.join(dir, "AGENTS.md")
+  let opened: { readonly fd: number }
   try {
-    const bytes = NodeFs.readFileSync(path)
-    const text = bytes.subarray(0, MAX_AGENTS_MD_BYTES).toString("utf8")
-    return { path, text: bytes.length > MAX_AGENTS_MD_BYTES ? `${text}\n[... AGENTS.md cut at ${MAX_AGENTS_MD_BYTES} bytes]` : text }
-  } catch {
-    return undefined
+    opened = SafeFs.openRegularSync(path, { follow: { within } })
+  } catch (e) {
+    if (e instanceof SafeFs.SafeFsError && e.kind === "Missing") return undefined
+    return { path, skipped: e instanceof Error ? e.message : String(e) }
+  }
+  try {
+    const buffer = Buffer.alloc(MAX_AGENTS_MD_BYTES + 1)
+    let length = 0
+    while (length < buffer.length) {
+      const read = NodeFs.readSync(opened.fd, buffer, length, buffer.length - length, null)
+      if (read === 0) break
+      length += read
+    }
+    const text = buffer.subarray(0, Math.min(length, MAX_AGENTS_MD_BYTES)).toString("utf8")
+    return { path, text: length > MAX_AGENTS_MD_BYTES ? `${text}\n[... AGENTS.md cut at ${MAX_AGENTS_MD_BYTES} bytes]` : text }
+  } catch (e) {
+    return { path, skipped: e instanceof Error ? e.message : String(e) }
+  } finally {
+    NodeFs.closeSync(opened.fd)
   }
 }
 
 /**
  * The `AGENTS.md` files of `directory` and its ancestors up to the nearest
- * one containing `.git` (or the file-system root), outermost first.
+ * one containing `.git` (or the file-system root), outermost first, and the
+ * ones skipped (not regular files, symlinks leaving that tree, unreadable)
+ * with the reason.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const discoverAgentsFiles = (directory: string): ReadonlyArray<{ readonly path: string; readonly text: string }> => {
-  const found: Array<{ readonly path: string; readonly text: string }> = []
+export const scanAgentsFiles = (directory: string): {
+  readonly found: ReadonlyArray<{ readonly path: string; readonly text: string }>
+  readonly skipped: ReadonlyArray<{ readonly path: string; readonly reason: string }>
+} => {
+  const dirs: Array<string> = []
   let dir = NodePath.resolve(directory)
   for (;;) {
-    const file = readAgentsFile(dir)
-    if (file !== undefined) found.unshift(file)
+    dirs.push(dir)
     const parent = NodePath.dirname(dir)
     if (parent === dir || NodeFs.existsSync(NodePath.join(dir, ".git"))) break
     dir = parent
   }
-  return found
+  const top = dirs[dirs.length - 1]!
+  const within = NodeFs.existsSync(NodePath.join(top, ".git")) ? top : NodePath.resolve(directory)
+  const found: Array<{ readonly path: string; readonly text: string }> = []
+  const skipped: Array<{ readonly path: string; readonly reason: string }> = []
+  for (const current of dirs) {
+    const file = readAgentsFile(current, within)
+    if (file === undefined) continue
+    if ("skipped" in file) skipped.push({ path: file.path, reason: file.skipped })
+    else found.unshift(file)
+  }
+  return { found, skipped }
 }
 
 /**
- * The build-agent prompt with the `AGENTS.md` files found on disk.
+ * The `AGENTS.md` files of `directory` and its ancestors up to the nearest
+ * one containing `.git` (or the file-system root), outermost first (see
+ * {@link scanAgentsFiles}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const discoverAgentsFiles = (directory: string): ReadonlyArray<{ readonly path: string; readonly text: string }> =>
+  scanAgentsFiles(directory).found
+
+/**
+ * The build-agent prompt with the `AGENTS.md` files found on disk. A skipped
+ * `AGENTS.md` is logged as a warning once per path for the layer's lifetime.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<SystemPrompt> = Layer.succeed(
-  SystemPrompt,
-  SystemPrompt.of({
-    build: (directory) => Effect.sync(() => render(directory, discoverAgentsFiles(directory)))
+export const layer: Layer.Layer<SystemPrompt> = Layer.sync(SystemPrompt, () => {
+  const warned = new Set<string>()
+  return SystemPrompt.of({
+    build: (directory) =>
+      Effect.gen(function*() {
+        const { found, skipped } = scanAgentsFiles(directory)
+        for (const file of skipped) {
+          if (warned.has(file.path)) continue
+          warned.add(file.path)
+          yield* Effect.logWarning(`Skipping ${file.reason}`)
+        }
+        return render(directory, found)
+      })
   })
-)
+})
 
 /**
  * A fixed system prompt (tests, embedders with their own prompt).

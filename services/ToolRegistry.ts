@@ -26,6 +26,8 @@ import {
   type ToolResult,
   unknownTool
 } from "../schemas/Tool.ts"
+import * as CodetetherConfig from "./CodetetherConfig.ts"
+import * as ProviderRegistry from "./ProviderRegistry.ts"
 import * as Bash from "./tools/Bash.ts"
 import * as Edit from "./tools/Edit.ts"
 import * as Glob from "./tools/Glob.ts"
@@ -210,9 +212,42 @@ export const make = (tools: ReadonlyArray<Tool>): ToolRegistry["Service"] => {
 }
 
 /**
+ * Settings of the built-in tools that {@link builtinsWith} passes on.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface BuiltinOptions {
+  readonly bash?: Bash.Options | undefined
+}
+
+/**
  * The built-in tools in their offered order: `read`, `write`, `edit`,
- * `list`, `glob`, `grep`, `bash`, with default settings. Use it to build a
- * registry with extra tools: `Effect.map(builtins, (tools) => make([...tools, mine]))`.
+ * `list`, `glob`, `grep`, `bash`, with the given settings.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const builtinsWith = (options: BuiltinOptions): Effect.Effect<
+  ReadonlyArray<Tool>,
+  never,
+  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
+> =>
+  Effect.all([
+    Read.make(),
+    Write.make,
+    Edit.make,
+    List.make(),
+    Glob.make(),
+    Grep.make(),
+    Bash.make(options.bash)
+  ])
+
+/**
+ * The built-in tools with default settings (the `bash` tool hides the
+ * built-in providers' key variables: `ProviderRegistry.BUILTIN_KEY_VARIABLES`).
+ * Use it to build a registry with extra tools:
+ * `Effect.map(builtins, (tools) => make([...tools, mine]))`.
  *
  * @since 0.1.0
  * @category constructors
@@ -221,15 +256,7 @@ export const builtins: Effect.Effect<
   ReadonlyArray<Tool>,
   never,
   FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
-> = Effect.all([
-  Read.make(),
-  Write.make,
-  Edit.make,
-  List.make(),
-  Glob.make(),
-  Grep.make(),
-  Bash.make()
-])
+> = builtinsWith({ bash: { hiddenEnv: ProviderRegistry.BUILTIN_KEY_VARIABLES } })
 
 /**
  * The registry with every built-in tool. Needs `FileSystem` and
@@ -244,6 +271,32 @@ export const layer: Layer.Layer<
   never,
   FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
 > = Layer.effect(ToolRegistry, Effect.map(builtins, make))
+
+/**
+ * The registry with every built-in tool, set up from the configuration: the
+ * `bash` tool hides every key variable the provider registry knows
+ * (`ProviderRegistry.keyVariables`, custom providers' `api_key_env`
+ * included) and passes on the names of the user config's
+ * `[tools.bash] pass_env`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig: Layer.Layer<
+  ToolRegistry,
+  never,
+  | FileSystem.FileSystem
+  | ChildProcessSpawner.ChildProcessSpawner
+  | CodetetherConfig.CodetetherConfig
+  | ProviderRegistry.ProviderRegistry
+> = Layer.effect(
+  ToolRegistry,
+  Effect.gen(function*() {
+    const config = yield* CodetetherConfig.CodetetherConfig
+    const registry = yield* ProviderRegistry.ProviderRegistry
+    return make(yield* builtinsWith({ bash: { hiddenEnv: registry.keyVariables, passEnv: config.bashPassEnv } }))
+  })
+)
 
 /**
  * A registry over the given tools only (tests, embedders, restricted agents).

@@ -39,7 +39,7 @@ export const DataDirFlag = GlobalFlag.Setting("data-dir")({
 
 const dataDirLayer = Layer.unwrap(Effect.gen(function*() {
   const flag = yield* DataDirFlag
-  return Option.match(flag, { onNone: () => DataDir.layer, onSome: DataDir.layerPath })
+  return Option.match(flag, { onNone: () => DataDir.layer, onSome: DataDir.layerFlag })
 }))
 
 /**

@@ -42,18 +42,20 @@ export const layerStoreNoDeps = SessionStore.layerFileSystem
  * @since 0.1.0
  * @category layers
  */
-export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) =>
-  SessionLoop.layer.pipe(
+export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
+  const config = CodetetherConfig.layerWith(options)
+  const providers = ProviderRegistry.layerConfigWith(options.cwd === undefined ? {} : { cwd: options.cwd })
+  return SessionLoop.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
-      ProviderRegistry.layerConfig,
-      ToolRegistry.layer,
+      ToolRegistry.layerConfig,
       SessionBus.layer().pipe(Layer.provide(DurableSink.layerJsonl)),
-      CodetetherConfig.layerWith(options),
       SystemPrompt.layer,
       CodexImport.layer,
       Images.layer
-    ))
+    )),
+    Layer.provideMerge(Layer.merge(providers, config))
   )
+}
 
 /**
  * Everything on top of the store that a prompt needs: the providers

@@ -37,6 +37,8 @@ export * as Provider from "../schemas/Provider.ts"
 /** @since 0.1.0 */
 export * as ProviderRegistry from "../services/ProviderRegistry.ts"
 /** @since 0.1.0 */
+export * as ProviderTrust from "../services/ProviderTrust.ts"
+/** @since 0.1.0 */
 export * as RlmConfig from "../schemas/RlmConfig.ts"
 /** @since 0.1.0 */
 export * as RustJson from "../schemas/RustJson.ts"

@@ -22,6 +22,7 @@ import type { ImagePart, Message } from "../../schemas/Message.ts"
 import * as Provider from "../../schemas/Provider.ts"
 import type { Usage } from "../../schemas/Usage.ts"
 import * as Common from "./Common.ts"
+import * as SafeFetch from "./SafeFetch.ts"
 
 /**
  * Default base URL of the Anthropic API (the SDK appends `/v1/messages`).
@@ -275,6 +276,7 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
       new Anthropic({
         apiKey: secret ?? "unused",
         baseURL: config.baseUrl,
+        fetch: SafeFetch.make(),
         maxRetries: 0,
         ...(secret === undefined ? { defaultHeaders: { Authorization: null, "X-Api-Key": null } } : {})
       })
@@ -295,6 +297,7 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
     defaultModel: config.defaultModel,
     keyVariable: config.keyVariable,
     source: config.source,
+    origin: config.origin,
     stream
   }
 }

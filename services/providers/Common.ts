@@ -20,13 +20,16 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { FilePart } from "../../schemas/Message.ts"
 import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
+import { findRedirectRefused, redactCredentials } from "./SafeFetch.ts"
 
 /**
  * Why a provider call or selection failed:
  * - `NoProviders`: no provider is registered (4.5.7's text);
  * - `Unavailable`: the selected provider is not registered, or its SDK could
  *   not be loaded;
- * - `Config`: the provider configuration is invalid (`providers.json`);
+ * - `Config`: the provider configuration is invalid (`providers.json`), or
+ *   the server redirected a request to another origin (never followed; the
+ *   message names both URLs; never retried);
  * - `Authentication`: HTTP 401/403 (never retried);
  * - `BadRequest`: HTTP 400, 413, 422 and other 4xx (never retried);
  * - `NotFound`: HTTP 404, usually an unknown model (never retried);
@@ -39,7 +42,9 @@ import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
  *   without a finish (retried only when nothing was emitted yet).
  *
  * `message` is one readable line starting with the provider name, e.g.
- * `openai: 401 Incorrect API key provided`; it never contains the API key.
+ * `openai: 401 Incorrect API key provided`; it never contains the API key
+ * nor credentials written into a base URL (`http://user:pw@host` is shown as
+ * `http://<redacted>@host`).
  * `retryAfterMs` is the server's `retry-after` / `retry-after-ms` hint in
  * milliseconds, when it sent one.
  *
@@ -98,6 +103,32 @@ export type Kind = "openai" | "anthropic"
 export type Source = "builtin" | "preset" | "custom" | "embedded"
 
 /**
+ * How far a providers file is trusted (see `services/ProviderRegistry.ts`):
+ * - `user`: the user's own `<user config dir>/providers.json`;
+ * - `outside-workspace`: a data dir file outside the workspace (neither under
+ *   the git root nor under the current directory);
+ * - `trusted`: inside the workspace, and trusted by the user with
+ *   `codetether config trust` (this exact content);
+ * - `untrusted`: inside the workspace and not trusted: no provider of it may
+ *   read a key variable or replace a built-in provider.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Trust = "user" | "outside-workspace" | "trusted" | "untrusted"
+
+/**
+ * The providers file a custom provider came from, and how far it is trusted.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Origin {
+  readonly path: string
+  readonly trust: Trust
+}
+
+/**
  * A registered provider (4.5.7 `Provider`, streaming only).
  *
  * `stream(request)` calls the model and emits {@link StreamEvent}s ending with
@@ -121,6 +152,8 @@ export interface Provider {
   readonly keyVariable?: string | undefined
   /** Where the registration came from. */
   readonly source?: Source | undefined
+  /** For a `custom` provider: its providers file and how far that file is trusted. */
+  readonly origin?: Origin | undefined
   /** Streams one completion. */
   readonly stream: (request: CompletionRequest) => Stream.Stream<StreamEvent, ProviderError>
 }
@@ -140,6 +173,7 @@ export interface ProviderConfig {
   readonly apiKey: Redacted.Redacted<string> | undefined
   readonly keyVariable?: string | undefined
   readonly source?: Source | undefined
+  readonly origin?: Origin | undefined
 }
 
 /**
@@ -265,9 +299,13 @@ export const classify = (
   options: { readonly secret?: string | undefined; readonly baseUrl: string; readonly now?: number }
 ): ProviderError => {
   if (error instanceof ProviderError) return error
+  const clean = (text: string) => redactCredentials(redact(text, options.secret))
+  const refused = findRedirectRefused(error)
+  if (refused !== undefined) {
+    return new ProviderError({ reason: "Config", provider, message: clean(`${provider}: ${refused.message}`) })
+  }
   const e = record(error)
   const name = `${str(e?.name) ?? ""} ${str(record(e?.constructor)?.name) ?? ""}`
-  const clean = (text: string) => redact(text, options.secret)
   const status = typeof e?.status === "number" ? e.status : undefined
   if (status !== undefined) {
     const headers = record(e?.headers)

@@ -25,11 +25,18 @@
  * `gpt-4o`); `kind` (optional): `"openai"` (Chat Completions, default) or
  * `"anthropic"` (Messages). Unknown keys are errors (typos fail loudly).
  *
+ * The file is read without blocking (a FIFO or a device is never waited on),
+ * must be a regular file of at most {@link MAX_FILE_BYTES} bytes, and a
+ * symlink is followed only as the caller allows; anything else is skipped
+ * with one warning. Which providers of a file are registered depends on where
+ * the file lies: see `services/ProviderRegistry.ts`.
+ *
  * @since 0.1.0
  */
+import * as NodeCrypto from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import * as NodeFs from "node:fs/promises"
+import * as SafeFs from "../internal/SafeFs.ts"
 import { ProviderError } from "./Common.ts"
 
 /**
@@ -114,14 +121,77 @@ export const decode = (text: string, path: string): Effect.Effect<ReadonlyArray<
   })
 
 /**
- * Reads and decodes `path`; a missing file is no custom providers. Fails with
- * a `Config` {@link ProviderError} when the file cannot be read or is invalid.
+ * Largest providers file read (bytes): 16 MiB, as for the other small files
+ * codetether reads on its own.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_FILE_BYTES = SafeFs.SMALL_FILE_CAP
+
+/**
+ * A providers file as read: its path, the SHA-256 of its bytes (lowercase
+ * hex, what `codetether config trust` records) and its decoded entries.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Loaded {
+  readonly path: string
+  readonly sha256: string
+  readonly providers: ReadonlyArray<CustomProvider>
+}
+
+/**
+ * Lowercase hex SHA-256 of `bytes`.
+ *
+ * @since 0.1.0
+ * @category hashing
+ */
+export const sha256 = (bytes: Uint8Array): string => NodeCrypto.createHash("sha256").update(bytes).digest("hex")
+
+/**
+ * Reads and decodes `path`: `undefined` when it does not exist, or when it is
+ * not a regular file (a FIFO, a device, a directory), is a symlink the
+ * `follow` policy refuses (default: none followed), or is larger than
+ * {@link MAX_FILE_BYTES}; those are skipped with one warning naming the file.
+ * Never blocks on a FIFO. Fails with a `Config` {@link ProviderError} when the
+ * file cannot be read or is invalid.
+ *
+ * @since 0.1.0
+ * @category loading
+ */
+export const read = (
+  path: string,
+  options: { readonly follow?: SafeFs.FollowPolicy | undefined } = {}
+): Effect.Effect<Loaded | undefined, ProviderError> =>
+  Effect.tryPromise({
+    try: () =>
+      SafeFs.readFile(path, { maxBytes: MAX_FILE_BYTES, ...(options.follow === undefined ? {} : { follow: options.follow }) })
+        .catch((e: unknown) => {
+          if (e instanceof SafeFs.SafeFsError && e.kind !== "Io" && e.kind !== "Missing") return e
+          throw e
+        }),
+    catch: (e) => invalid(path, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`)
+  }).pipe(
+    Effect.flatMap((bytes) => {
+      if (bytes === undefined) return Effect.succeed(undefined)
+      if (bytes instanceof SafeFs.SafeFsError) {
+        return Effect.as(Effect.logWarning(`Skipping providers file ${bytes.message}`), undefined)
+      }
+      return Effect.map(
+        decode(bytes.toString("utf8").replace(/^\uFEFF/, ""), path),
+        (providers): Loaded => ({ path, sha256: sha256(bytes), providers })
+      )
+    })
+  )
+
+/**
+ * Reads and decodes `path` ({@link read}); a missing or skipped file is no
+ * custom providers.
  *
  * @since 0.1.0
  * @category loading
  */
 export const load = (path: string): Effect.Effect<ReadonlyArray<CustomProvider>, ProviderError> =>
-  Effect.tryPromise({
-    try: () => NodeFs.readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e))),
-    catch: (e) => invalid(path, `cannot read the file: ${e instanceof Error ? e.message : String(e)}`)
-  }).pipe(Effect.flatMap((text) => (text === undefined ? Effect.succeed([]) : decode(text, path))))
+  Effect.map(read(path), (loaded) => loaded?.providers ?? [])

@@ -23,6 +23,7 @@ import type { Message } from "../../schemas/Message.ts"
 import * as Provider from "../../schemas/Provider.ts"
 import type { Usage } from "../../schemas/Usage.ts"
 import * as Common from "./Common.ts"
+import * as SafeFetch from "./SafeFetch.ts"
 
 /**
  * Wire options of an OpenAI-compatible provider:
@@ -349,6 +350,7 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
       new OpenAI({
         apiKey: secret ?? "unused",
         baseURL: config.baseUrl,
+        fetch: SafeFetch.make(),
         maxRetries: 0,
         ...(config.source === "builtin" ? {} : { organization: null, project: null }),
         ...(secret === undefined ? { defaultHeaders: { Authorization: null } } : {})
@@ -370,6 +372,7 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
     defaultModel: config.defaultModel,
     keyVariable: config.keyVariable,
     source: config.source,
+    origin: config.origin,
     stream
   }
 }

@@ -7,6 +7,13 @@
  *   (`cmd.exe` on Windows). stdin is closed (`/dev/null`); the environment is
  *   the parent's plus `GIT_TERMINAL_PROMPT=0`, `GIT_PAGER=cat`, `PAGER=cat`,
  *   so nothing waits for a keyboard.
+ * - Secrets stay out: the command does not inherit variables whose names end
+ *   in `_API_KEY`, `_TOKEN` or `_SECRET` (any case; also the bare names), nor
+ *   the names in `hiddenEnv` (the provider registry's key variables), unless
+ *   they are listed in `passEnv` (the user config's `[tools.bash] pass_env`).
+ *   A command such as `env` would otherwise put a key into the transcript,
+ *   the session file and the next request. 4.5.7 passed the whole
+ *   environment.
  * - Output: stdout and stderr combined in the order written (the script
  *   starts with `exec 2>&1`), capped at `maxOutputBytes` (default 32 KiB):
  *   the first and last halves are kept and a line in between says how many
@@ -54,8 +61,42 @@ export interface Options {
   readonly maxOutputBytes?: number | undefined
   /** Ms between SIGTERM and SIGKILL when the process group is killed (default 2000). */
   readonly killGraceMs?: number | undefined
-  /** Extra environment variables for the command. */
+  /** Extra environment variables for the command (always passed, whatever their names). */
   readonly env?: Readonly<Record<string, string>> | undefined
+  /** Inherited variables never passed to the command, besides those {@link isSecretName} matches (exact names). */
+  readonly hiddenEnv?: ReadonlyArray<string> | undefined
+  /** Inherited variables passed to the command even when they look like secrets (exact names). */
+  readonly passEnv?: ReadonlyArray<string> | undefined
+}
+
+/**
+ * Whether an environment variable name looks like it holds a secret: it ends
+ * in `_API_KEY`, `_TOKEN` or `_SECRET`, or is `API_KEY`, `TOKEN` or `SECRET`
+ * (case-insensitive).
+ *
+ * @since 0.1.0
+ * @category environment
+ */
+export const isSecretName = (name: string): boolean => /(?:^|_)(?:API_KEY|TOKEN|SECRET)$/i.test(name)
+
+/**
+ * The names among `inherited` that the command must not see: those
+ * {@link isSecretName} matches and those in `hidden`, minus those in `pass`.
+ *
+ * @since 0.1.0
+ * @category environment
+ */
+export const hiddenVariables = (
+  inherited: Iterable<string>,
+  options: { readonly hidden?: ReadonlyArray<string> | undefined; readonly pass?: ReadonlyArray<string> | undefined }
+): ReadonlyArray<string> => {
+  const hidden = new Set(options.hidden ?? [])
+  const pass = new Set(options.pass ?? [])
+  const out: Array<string> = []
+  for (const name of inherited) {
+    if (!pass.has(name) && (hidden.has(name) || isSecretName(name))) out.push(name)
+  }
+  return out
 }
 
 /**
@@ -106,7 +147,21 @@ export const make = (
     const maxTimeoutMs = options?.maxTimeoutMs ?? 600_000
     const maxOutputBytes = options?.maxOutputBytes ?? 32 * 1024
     const killGrace = Duration.millis(options?.killGraceMs ?? 2000)
-    const env = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", PAGER: "cat", ...options?.env }
+    const extraEnv: Record<string, string> = { GIT_TERMINAL_PROMPT: "0", GIT_PAGER: "cat", PAGER: "cat", ...options?.env }
+    /**
+     * The child environment: the spawner copies the process environment
+     * (`extendEnv`); the names to leave out are read from that same
+     * environment, at each call, so what is hidden is exactly what would be
+     * inherited.
+     */
+    const childEnv = (): Record<string, string | undefined> => {
+      const env: Record<string, string | undefined> = { ...extraEnv }
+      const inherited = Object.keys(globalThis.process.env).filter((name) => !Object.hasOwn(extraEnv, name))
+      for (const name of hiddenVariables(inherited, { hidden: options?.hiddenEnv, pass: options?.passEnv })) {
+        env[name] = undefined
+      }
+      return env
+    }
 
     return define({
       name: "bash",
@@ -129,7 +184,7 @@ export const make = (
           shell,
           cwd,
           stdin: "ignore",
-          env,
+          env: childEnv(),
           extendEnv: true,
           killSignal: "SIGTERM",
           forceKillAfter: killGrace

@@ -5,7 +5,9 @@
  * was missing or ambiguous and how to fix the call. Unlike 4.5.7, the result
  * shows the edited region (numbered lines) instead of a whole-file diff, and a
  * file with CRLF line endings accepts `old_string`/`new_string` written with
- * LF (the replacement keeps CRLF).
+ * LF (the replacement keeps CRLF). The file is opened without blocking and
+ * must be a regular file of at most {@link MAX_FILE_BYTES} (64 MiB): a FIFO
+ * or a device is a tool error, never a hang.
  *
  * The session loop's argument normalisation (`filePath`/`file` -> `path`,
  * `oldString`, `newString`, `advanced_edit` -> `edit`) happens in the
@@ -16,6 +18,7 @@
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
+import * as Files from "./internal/Files.ts"
 import * as Paths from "./internal/Paths.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
 
@@ -43,6 +46,14 @@ export const Parameters = Schema.Struct({
 const DESCRIPTION = `Edit a file by replacing an exact string with new text.
 old_string must match the file exactly (whitespace and indentation included) and occur exactly once; include a few lines of context to make it unique, or set replace_all to replace every occurrence.
 Read the file first to copy the text exactly. To create a file or replace all of it, use the write tool.`
+
+/**
+ * Largest file `edit` reads (bytes): 64 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_FILE_BYTES = 64 * 1024 * 1024
 
 /** Lines of context shown around the edited region. */
 const CONTEXT_LINES = 2
@@ -83,7 +94,7 @@ export const make: Effect.Effect<Tool, never, FileSystem.FileSystem> = Effect.ge
           message: `${shown} is ${info.type === "Directory" ? "a directory" : "not a regular file"}; edit works on files`
         })
       }
-      const content = yield* fs.readFileString(absolute).pipe(Effect.mapError(Paths.toToolError(shown)))
+      const content = (yield* Files.readRegular(absolute, shown, "edit", MAX_FILE_BYTES)).toString("utf8")
 
       let oldText = params.old_string
       let newText = params.new_string
@@ -116,7 +127,7 @@ export const make: Effect.Effect<Tool, never, FileSystem.FileSystem> = Effect.ge
       }
 
       const updated = replaceAt(content, positions, oldText.length, newText)
-      yield* fs.writeFileString(absolute, updated).pipe(Effect.mapError(Paths.toToolError(shown)))
+      yield* Files.writeRegular(absolute, shown, "edit", updated)
 
       const oldLines = lineNumbers(content, positions)
       const count = positions.length

@@ -8,7 +8,10 @@
  *
  * Skips binary files (a NUL byte in the first 8 KiB), files larger than
  * `maxFileBytes` (default 10 MiB; counted in the output), and the
- * directories `.git`, `node_modules` and `.codetether-agent`. Patterns are
+ * directories `.git`, `node_modules` and `.codetether-agent`. Files are
+ * opened without blocking and must be regular files: a FIFO, socket or device
+ * in a searched tree is skipped silently, and one given as `path` is a tool
+ * error (never a hang). Patterns are
  * JavaScript regular expressions. 4.5.7's `grep` treated the pattern as plain
  * text unless `is_regex` was set and honoured `.gitignore`; codetether
  * searches by regular expression by default, as this tool is described to
@@ -20,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Glob from "effect/Glob"
 import * as Schema from "effect/Schema"
+import * as Files from "./internal/Files.ts"
 import * as Paths from "./internal/Paths.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
 import * as Walk from "./internal/Walk.ts"
@@ -157,19 +161,25 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
                 skippedLarge++
                 return true
               }
-              const bytes = yield* fs.readFile(entry.absolute).pipe(Effect.option)
+              // Opened non-blocking as a regular file: a FIFO swapped in after the walk saw a file is skipped.
+              const bytes = yield* Files.readRegular(entry.absolute, entry.relative, "grep", maxFileBytes).pipe(
+                Effect.option
+              )
               if (bytes._tag === "None") return true
-              if (bytes.value.length > maxFileBytes) {
-                skippedLarge++
-                return true
-              }
               // binary files are skipped silently in a directory search
               return Walk.looksBinary(bytes.value) || searchBytes(entry.absolute, bytes.value)
             }), { ignored }).pipe(Effect.mapError(Paths.toToolError(shownTarget)))
+        } else if (info.type !== "File") {
+          return yield* new ToolError({
+            reason: "InvalidInput",
+            message: `${shownTarget} is ${
+              info.type === "FIFO" ? "a FIFO" : info.type === "Socket" ? "a socket" : "not a regular file"
+            }; grep searches regular files and directories`
+          })
         } else if (Number(info.size) > maxFileBytes) {
           skippedLarge++
         } else {
-          const bytes = yield* fs.readFile(target).pipe(Effect.mapError(Paths.toToolError(shownTarget)))
+          const bytes = yield* Files.readRegular(target, shownTarget, "grep", maxFileBytes)
           if (Walk.looksBinary(bytes)) {
             return yield* new ToolError({
               reason: "InvalidInput",

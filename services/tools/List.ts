@@ -1,7 +1,8 @@
 /**
  * The `list` tool: the entries of one directory, sorted by name, one per
  * line, directories marked with a trailing `/` and symbolic links with `@`,
- * as codetether-agent 4.5.7's `list`. Unlike 4.5.7, `path` defaults to the
+ * as codetether-agent 4.5.7's `list` (beyond 4.5.7, FIFOs with `|`, sockets
+ * with `=`, as `ls -F` does; listing never opens them). Unlike 4.5.7, `path` defaults to the
  * working directory and the listing is capped (default 1000 entries) with a
  * note saying how many were left out.
  *
@@ -68,7 +69,15 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
         const entries = yield* fs.readDirectoryEntries(absolute).pipe(Effect.mapError(Paths.toToolError(shown)))
         const names = entries
           .map((entry) => {
-            const suffix = entry.type === "Directory" ? "/" : entry.type === "SymbolicLink" ? "@" : ""
+            const suffix = entry.type === "Directory"
+              ? "/"
+              : entry.type === "SymbolicLink"
+              ? "@"
+              : entry.type === "FIFO"
+              ? "|"
+              : entry.type === "Socket"
+              ? "="
+              : ""
             return `${entry.name}${suffix}`
           })
           .sort((a, b) => a < b ? -1 : a > b ? 1 : 0)

@@ -5,13 +5,15 @@
  * line format (`{:4} | text`), with caps 4.5.7 lacks: at most `limit` lines
  * (default 2000), long lines shortened, and an output budget in bytes; a note
  * after the lines says which lines were shown and the `offset` that continues.
+ * The file is opened without blocking and must be a regular file: a FIFO or a
+ * device is a tool error, never a hang.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
+import * as Files from "./internal/Files.ts"
 import * as Paths from "./internal/Paths.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
 import { looksBinary } from "./internal/Walk.ts"
@@ -96,19 +98,26 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
         const size = Number(info.size)
 
         const scan = makeScanner({ offset, limit, maxLineLength, maxOutputBytes })
-        yield* fs.stream(absolute, { chunkSize: CHUNK_BYTES }).pipe(
-          Stream.runForEach((chunk) =>
-            scan.push(chunk)
-              ? Effect.void
-              : Effect.fail(
-                new ToolError({
-                  reason: "InvalidInput",
-                  message: `${shown} looks like a binary file (${size} bytes); read only shows text files`
-                })
-              )
-          ),
-          Effect.catchTag("PlatformError", (error) => Effect.fail(Paths.toToolError(shown)(error)))
-        )
+        const binary = yield* Effect.scoped(Effect.gen(function*() {
+          const handle = yield* Files.openRegular(absolute, shown, "read")
+          return yield* Effect.tryPromise({
+            try: async () => {
+              const chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+              for (;;) {
+                const { bytesRead } = await handle.read(chunk, 0, CHUNK_BYTES, null)
+                if (bytesRead === 0) return false
+                if (!scan.push(chunk.subarray(0, bytesRead))) return true
+              }
+            },
+            catch: Files.toToolError(shown, "read")
+          })
+        }))
+        if (binary) {
+          return yield* new ToolError({
+            reason: "InvalidInput",
+            message: `${shown} looks like a binary file (${size} bytes); read only shows text files`
+          })
+        }
         const result = scan.finish()
 
         if (result.totalLines === 0) {

@@ -2,7 +2,9 @@
  * The `write` tool: creates or overwrites a file with the given content,
  * creating missing parent directories. Parameters and result text as
  * codetether-agent 4.5.7's `write` (`path`, `content`;
- * `Wrote <n> bytes to <path>`, n = UTF-8 bytes).
+ * `Wrote <n> bytes to <path>`, n = UTF-8 bytes). The file is opened without
+ * blocking and must be a regular file: a FIFO or a device at the path is a
+ * tool error, never a hang, and is never written to.
  *
  * @since 0.1.0
  */
@@ -10,6 +12,7 @@ import * as NodePath from "node:path"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
+import * as Files from "./internal/Files.ts"
 import * as Paths from "./internal/Paths.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
 
@@ -51,6 +54,12 @@ export const make: Effect.Effect<Tool, never, FileSystem.FileSystem> = Effect.ge
           message: `${shown} is a directory; give the path of a file to write`
         })
       }
+      if (existing._tag === "Some" && existing.value.type !== "File") {
+        return yield* new ToolError({
+          reason: "InvalidInput",
+          message: `${shown} is ${describeType(existing.value.type)}, not a regular file; write works on regular files only`
+        })
+      }
       const parent = NodePath.dirname(absolute)
       yield* fs.makeDirectory(parent, { recursive: true }).pipe(
         Effect.mapError((error) => {
@@ -64,7 +73,7 @@ export const make: Effect.Effect<Tool, never, FileSystem.FileSystem> = Effect.ge
             : Paths.toToolError(shownParent)(error)
         })
       )
-      yield* fs.writeFileString(absolute, params.content).pipe(Effect.mapError(Paths.toToolError(shown)))
+      yield* Files.writeRegular(absolute, shown, "write", params.content)
       const bytes = Buffer.byteLength(params.content)
       return {
         output: `Wrote ${bytes} bytes to ${shown}`,
@@ -74,3 +83,17 @@ export const make: Effect.Effect<Tool, never, FileSystem.FileSystem> = Effect.ge
     })
   })
 })
+
+const describeType = (type: FileSystem.File.Type): string => {
+  switch (type) {
+    case "FIFO":
+      return "a FIFO"
+    case "Socket":
+      return "a socket"
+    case "CharacterDevice":
+    case "BlockDevice":
+      return "a device"
+    default:
+      return "not a regular file"
+  }
+}

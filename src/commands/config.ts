@@ -2,16 +2,27 @@
  * `codetether config [--json]`: prints the effective configuration and where
  * each value came from (default, a config file, an environment variable, a
  * flag). API keys are never printed: only whether they are set
- * (`<redacted>`) and by which variable.
+ * (`<redacted>`) and by which variable; `database_url` is shown without its
+ * password.
+ *
+ * `codetether config trust [FILE]`: trusts a providers file inside the
+ * workspace (default: `<data_dir>/providers.json`), so its custom providers
+ * may read their key variables (see `services/ProviderTrust.ts`).
  *
  * @since 0.1.0
  */
+import * as NodePath from "node:path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
 import * as DataDir from "../../services/DataDir.ts"
-import { json, printLine } from "./shared.ts"
+import * as ProviderTrust from "../../services/ProviderTrust.ts"
+import * as CustomProviders from "../../services/providers/CustomProviders.ts"
+import { redactPassword } from "../../services/providers/SafeFetch.ts"
+import { currentDirectory, json, printLine } from "./shared.ts"
 
 /**
  * One printed row: a config key, its value as JSON (secrets replaced by
@@ -22,7 +33,7 @@ import { json, printLine } from "./shared.ts"
  */
 export interface Row {
   readonly key: string
-  readonly value: string | number | null
+  readonly value: string | number | boolean | null
   readonly source: CodetetherConfig.Source | { readonly kind: "git" | "cwd" }
 }
 
@@ -54,7 +65,9 @@ const formatRowSource = (source: Row["source"]): string => {
 
 /**
  * The rows `codetether config` prints, in order: `data_dir`,
- * `default_model`, `session.*`, `rlm.*`, `providers.<name>.api_key`.
+ * `default_model`, `session.*`, `rlm.*`, `database_url` (password
+ * redacted), `tools.bash.pass_env` (comma-separated), `redaction.enabled`,
+ * `providers.<name>.api_key`.
  *
  * @since 0.1.0
  * @category rendering
@@ -77,6 +90,17 @@ export const rows = (
     { key: "rlm.runtime", value: rlm.runtime.value, source: rlm.runtime.source },
     { key: "rlm.root_model", value: rlm.rootModel.value, source: rlm.rootModel.source },
     { key: "rlm.subcall_model", value: rlm.subcallModel.value, source: rlm.subcallModel.source },
+    {
+      key: "database_url",
+      value: s.databaseUrl.value === null ? null : redactPassword(Redacted.value(s.databaseUrl.value)),
+      source: s.databaseUrl.source
+    },
+    {
+      key: "tools.bash.pass_env",
+      value: s.bashPassEnv.value.length === 0 ? null : s.bashPassEnv.value.join(","),
+      source: s.bashPassEnv.source
+    },
+    { key: "redaction.enabled", value: s.redaction.value, source: s.redaction.source },
     ...s.apiKeys.map((apiKey): Row => ({
       key: `providers.${apiKey.provider}.api_key`,
       value: Option.isSome(apiKey.value) ? REDACTED : null,
@@ -130,7 +154,8 @@ export const toText = (
   )
   lines.push("", "config files (lowest precedence first):")
   for (const file of config.files) {
-    lines.push(`  ${file.scope.padEnd(7)}  ${file.path}${file.found ? "" : "  (not found)"}`)
+    const note = file.found ? "" : file.skipped !== undefined ? `  (skipped: ${file.skipped})` : "  (not found)"
+    lines.push(`  ${file.scope.padEnd(7)}  ${file.path}${note}`)
   }
   const provenance = Object.entries(CodetetherConfig.PROVENANCE_ENV_VARS).flatMap(([field, name]) => {
     const value = config.provenanceEnv[field as keyof typeof CodetetherConfig.PROVENANCE_ENV_VARS]
@@ -142,7 +167,58 @@ export const toText = (
 }
 
 /**
- * `codetether config [--json]`. Needs `CodetetherConfig` and `DataDir`.
+ * `codetether config trust [FILE]`: reads the providers file (default
+ * `<data_dir>/providers.json`; relative paths against the current
+ * directory), checks that it is valid, and records its absolute path and
+ * SHA-256 in the user's trust store. Prints what it trusted and which of its
+ * providers read a key variable. Needs `DataDir`.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const trustCommand = Command.make(
+  "trust",
+  {
+    file: Argument.String("file").pipe(
+      Argument.withDescription("The providers file to trust (default: <data_dir>/providers.json)"),
+      Argument.optional
+    )
+  },
+  Effect.fn("config.trust")(function*({ file }) {
+    const dataDir = yield* DataDir.DataDir
+    const cwd = yield* currentDirectory
+    const path = Option.match(file, {
+      onNone: () => NodePath.join(dataDir.path, CustomProviders.FILE_NAME),
+      onSome: (given) => NodePath.resolve(cwd, given)
+    })
+    const loaded = yield* CustomProviders.read(path, { follow: { within: NodePath.parse(path).root } })
+    if (loaded === undefined) {
+      return yield* new ProviderTrust.ProviderTrustError({
+        reason: "Io",
+        path,
+        message: `Cannot trust ${path}: no such providers file (or not a regular file)`
+      })
+    }
+    const store = yield* ProviderTrust.storePath
+    const record = yield* ProviderTrust.trust(store, loaded.path, loaded.sha256)
+    const keyed = loaded.providers.flatMap((p) => (p.apiKeyEnv === undefined ? [] : [`${p.name} (${p.apiKeyEnv})`]))
+    yield* printLine(
+      `Trusted ${record.path} (sha256 ${record.sha256}) in ${store}.\n` +
+        (keyed.length === 0
+          ? "None of its providers reads a key variable."
+          : `Its providers may now read their key variables: ${keyed.join(", ")}.`) +
+        "\nA change to the file makes it untrusted again."
+    )
+  })
+).pipe(
+  Command.withDescription(
+    "Trust a providers file inside the workspace (default: <data_dir>/providers.json) so its providers may read key variables"
+  )
+)
+
+/**
+ * `codetether config [--json]` and `codetether config trust [FILE]`. Needs
+ * `CodetetherConfig` and `DataDir`.
  *
  * @since 0.1.0
  * @category commands
@@ -155,4 +231,7 @@ export const command = Command.make(
     const dataDir = yield* DataDir.DataDir
     yield* printLine(json ? JSON.stringify(toJson(config, dataDir), null, 2) : toText(config, dataDir))
   })
-).pipe(Command.withDescription("Show the effective configuration and where each value came from"))
+).pipe(
+  Command.withDescription("Show the effective configuration and where each value came from"),
+  Command.withSubcommands([trustCommand])
+)

@@ -17,10 +17,11 @@ const request: Provider.CompletionRequest = {
   maxTokens: 64
 }
 
+/** The registry of `env`; the user config dir is `<dataDir>/config` (no user providers file unless a test writes one). */
 const layerFor = (env: Record<string, string>, dataDir: string) =>
   ProviderRegistry.layerConfig.pipe(
     Layer.provide(DataDir.layerPath(dataDir)),
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { XDG_CONFIG_HOME: `${dataDir}/config`, ...env } })))
   )
 
 /** The registry built from `env` and `providers` (written to providers.json when given), plus captured logs. */
@@ -178,7 +179,7 @@ describe("providers.json", () => {
       assert.isTrue(logs.some((l) => l.message.includes("\"corp\" is not registered: CORP_KEY is not set")))
     }))
 
-  it.live("a custom entry replaces a built-in provider of the same name", () =>
+  it.live("a custom entry of a data dir outside the workspace replaces a built-in provider of the same name", () =>
     Effect.gen(function*() {
       const { registry } = yield* registryFor({ OPENAI_API_KEY: "sk-1", ANTHROPIC_API_KEY: "a-1" }, {
         providers: [{ name: "openai", base_url: "http://127.0.0.1:8080/v1", default_model: "local-model" }]

@@ -57,6 +57,8 @@ describe("codetether providers", () => {
       base_url: "https://anthropic.example/v1",
       key_variable: "ANTHROPIC_API_KEY",
       source: "builtin",
+      file: null,
+      trust: null,
       default: true
     })
   })
@@ -65,9 +67,9 @@ describe("codetether providers", () => {
     const text = Providers.table(Providers.infos([fake("openai", { keyVariable: "OPENAI_API_KEY" }), fake("my-local")]))
     const lines = text.split("\n")
     assert.strictEqual(lines.length, 3)
-    assert.match(lines[0]!, /^ {2}NAME +KIND +DEFAULT MODEL +BASE URL +KEY$/)
-    assert.match(lines[1]!, /^\* openai +openai +openai-model +https:\/\/openai\.example\/v1 +OPENAI_API_KEY$/)
-    assert.match(lines[2]!, /^ {2}my-local +openai +my-local-model +https:\/\/my-local\.example\/v1 +-$/)
+    assert.match(lines[0]!, /^ {2}NAME +KIND +DEFAULT MODEL +BASE URL +KEY +FROM$/)
+    assert.match(lines[1]!, /^\* openai +openai +openai-model +https:\/\/openai\.example\/v1 +OPENAI_API_KEY +-$/)
+    assert.match(lines[2]!, /^ {2}my-local +openai +my-local-model +https:\/\/my-local\.example\/v1 +- +-$/)
     assert.strictEqual(lines[0]!.indexOf("BASE URL"), lines[1]!.indexOf("https://"))
     assert.strictEqual(Providers.table([]), Providers.table(Providers.infos([])))
     assert.include(Providers.table([]), "No providers available.")
@@ -80,7 +82,7 @@ describe("codetether providers", () => {
       const layer = ProviderRegistry.layerConfig.pipe(
         Layer.provide(DataDir.layerPath(dir)),
         Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
-          env: { ANTHROPIC_API_KEY: secret, OPENROUTER_API_KEY: "or-SECRET-456" }
+          env: { XDG_CONFIG_HOME: dir, ANTHROPIC_API_KEY: secret, OPENROUTER_API_KEY: "or-SECRET-456" }
         })))
       )
       const json = yield* runCommand(["--json"], layer)
@@ -94,6 +96,8 @@ describe("codetether providers", () => {
           base_url: "https://api.anthropic.com",
           key_variable: "ANTHROPIC_API_KEY",
           source: "builtin",
+          file: null,
+          trust: null,
           default: true
         },
         {
@@ -103,6 +107,8 @@ describe("codetether providers", () => {
           base_url: "https://openrouter.ai/api/v1",
           key_variable: "OPENROUTER_API_KEY",
           source: "preset",
+          file: null,
+          trust: null,
           default: false
         }
       ])
