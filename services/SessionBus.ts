@@ -31,6 +31,11 @@ import * as DurableSink from "./DurableSink.ts"
 export interface Envelope {
   readonly sessionId: string
   readonly event: SessionEvent.SessionEvent
+  /**
+   * For a durable event written to the durable sink: its record's position in
+   * the session's durable log (`DurableRecord.seq`); absent otherwise.
+   */
+  readonly seq?: number | undefined
 }
 
 /**
@@ -72,15 +77,16 @@ export const make = (options: { readonly capacity?: number } = {}) =>
     const sink = yield* DurableSink.DurableSink
     const pubsub = yield* Effect.acquireRelease(PubSub.sliding<Envelope>(capacity), PubSub.shutdown)
     // Untraced: it runs for every streamed text delta (the durable sink's write is traced).
-    const publish = (sessionId: string, event: SessionEvent.SessionEvent) => {
-      const published = PubSub.publish(pubsub, { sessionId, event })
-      return SessionEvent.isDurable(event)
+    const publish = (sessionId: string, event: SessionEvent.SessionEvent) =>
+      SessionEvent.isDurable(event)
         ? sink.write(sessionId, event).pipe(
-          Effect.catch((e) => Effect.logWarning(`durable event not persisted (${event._tag}): ${e.message}`)),
-          Effect.andThen(published)
+          Effect.map((record): Envelope => ({ sessionId, event, seq: record.seq })),
+          Effect.catch((e) =>
+            Effect.as(Effect.logWarning(`durable event not persisted (${event._tag}): ${e.message}`), { sessionId, event })
+          ),
+          Effect.flatMap((envelope) => PubSub.publish(pubsub, envelope))
         )
-        : published
-    }
+        : PubSub.publish(pubsub, { sessionId, event })
     const subscribe = Effect.map(
       PubSub.subscribe(pubsub),
       (subscription) => Stream.fromChannel(Channel.fromSubscriptionArray(subscription))

@@ -6,6 +6,7 @@ import * as SessionEvent from "../../schemas/SessionEvent.ts"
 import * as DurableSink from "../../services/DurableSink.ts"
 import * as SessionBus from "../../services/SessionBus.ts"
 import * as Logs from "../utils/Logs.ts"
+import * as Sessions from "../utils/Sessions.ts"
 import * as TempDir from "../utils/TempDir.ts"
 
 const usage = SessionEvent.make.tokenUsage({ source: "root", model: "m", promptTokens: 3, completionTokens: 4, durationMs: 5 })
@@ -24,28 +25,35 @@ describe("SessionBus", () => {
     Effect.gen(function*() {
       const order: Array<string> = []
       const sink = DurableSink.DurableSink.of({
-        write: (_, event) => Effect.sync(() => order.push(`sink ${event._tag}`))
+        write: (sessionId, event) =>
+          Effect.sync(() => {
+            order.push(`sink ${event._tag}`)
+            return DurableSink.toRecord(sessionId, event, Sessions.at(0), 7)
+          }),
+        read: () => Effect.succeed([])
       })
       const bus = yield* busWith(sink)
       const stream = yield* bus.subscribe
       const fiber = yield* stream.pipe(
         Stream.take(3),
-        Stream.runForEach((e) => Effect.sync(() => order.push(`subscriber ${e.event._tag}`))),
+        Stream.runForEach((e) => Effect.sync(() => order.push(`subscriber ${e.event._tag}${e.seq === undefined ? "" : ` ${e.seq}`}`))),
         Effect.forkChild
       )
       yield* bus.publish("s1", SessionEvent.make.thinking())
       yield* bus.publish("s1", usage)
       yield* bus.publish("s1", SessionEvent.make.done())
       yield* Fiber.join(fiber)
-      expect(order.indexOf("sink TokenUsage")).toBeLessThan(order.indexOf("subscriber TokenUsage"))
+      expect(order.indexOf("sink TokenUsage")).toBeLessThan(order.indexOf("subscriber TokenUsage 7"))
       expect(order.filter((o) => o.startsWith("sink"))).toEqual(["sink TokenUsage"])
-      expect(order.filter((o) => o.startsWith("subscriber"))).toEqual(["subscriber Thinking", "subscriber TokenUsage", "subscriber Done"])
+      // the durable event carries its record's seq
+      expect(order.filter((o) => o.startsWith("subscriber"))).toEqual(["subscriber Thinking", "subscriber TokenUsage 7", "subscriber Done"])
     }))
 
   it.effect("a failing sink is logged and never fails the publisher; the event is still broadcast", () =>
     Effect.gen(function*() {
       const sink = DurableSink.DurableSink.of({
-        write: () => Effect.fail(new DurableSink.DurableSinkError({ reason: "Io", message: "disk full" }))
+        write: () => Effect.fail(new DurableSink.DurableSinkError({ reason: "Io", message: "disk full" })),
+        read: () => Effect.succeed([])
       })
       const bus = yield* busWith(sink)
       const stream = yield* bus.subscribe
@@ -57,7 +65,7 @@ describe("SessionBus", () => {
 
   it.effect("publishing never waits for a slow subscriber: it loses the oldest events instead", () =>
     Effect.gen(function*() {
-      const bus = yield* busWith(DurableSink.DurableSink.of({ write: () => Effect.void }), 4)
+      const bus = yield* busWith(Effect.runSync(DurableSink.makeMemory).sink, 4)
       const stream = yield* bus.subscribe // subscribed, never read while publishing
       for (let i = 0; i < 100; i++) yield* bus.publish("s1", SessionEvent.make.textChunk(String(i)))
       const got = Array.from(yield* stream.pipe(Stream.take(4), Stream.runCollect))
@@ -66,7 +74,7 @@ describe("SessionBus", () => {
 
   it.effect("a subscriber sees only what is published after it subscribed", () =>
     Effect.gen(function*() {
-      const bus = yield* busWith(DurableSink.DurableSink.of({ write: () => Effect.void }))
+      const bus = yield* busWith(Effect.runSync(DurableSink.makeMemory).sink)
       yield* bus.publish("s1", SessionEvent.make.textChunk("before"))
       const stream = yield* bus.subscribe
       yield* bus.publish("s1", SessionEvent.make.textChunk("after"))
@@ -88,7 +96,8 @@ describe("DurableSink", () => {
       expect(lines).toHaveLength(3)
       expect(lines[2]).toBe("")
       const [first, second] = lines.slice(0, 2).map((l) => JSON.parse(l))
-      expect(Object.keys(first)).toEqual(["ts", "session_id", "kind", "payload"])
+      expect(Object.keys(first)).toEqual(["ts", "session_id", "seq", "kind", "payload"])
+      expect([first.seq, second.seq]).toEqual([1, 2])
       expect(first).toMatchObject({
         session_id: "abc",
         kind: "token_usage",
@@ -99,6 +108,15 @@ describe("DurableSink", () => {
       expect(NodeFs.statSync(path).mode & 0o777).toBe(0o600)
       const bad = yield* Effect.flip(sink.write("../escape", usage))
       expect(bad.reason).toBe("InvalidId")
+      // reading back, and a later writer (a new process) continuing the numbering
+      expect((yield* sink.read("abc")).map((r) => [r.seq, r.kind])).toEqual([[1, "token_usage"], [2, "context_truncated"]])
+      expect((yield* sink.read("abc", { after: 1 })).map((r) => r.seq)).toEqual([2])
+      expect(yield* sink.read("nothing-yet")).toEqual([])
+      const later = DurableSink.makeJsonl(NodePath.join(dir, "events"))
+      expect((yield* later.write("abc", usage)).seq).toBe(3)
+      // a torn last line (a killed writer) is skipped by readers
+      NodeFs.appendFileSync(path, "{\"ts\":\"2026")
+      expect((yield* later.read("abc")).map((r) => r.seq)).toEqual([1, 2, 3])
     }))
 
   it("isDurable is true for exactly the seven 4.5.7 variants", () => {
