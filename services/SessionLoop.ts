@@ -444,6 +444,22 @@ export const make = Effect.gen(function*() {
       const selected = yield* registry.select(state.session.metadata.model ?? config.model).pipe(
         Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
       )
+      // A repository may name a provider of its own (untrusted) providers file
+      // in its own project config: that pair could run tools on the user's
+      // machine with a model the repository chose, so it is refused.
+      const modelSource = config.settings.model.source
+      if (
+        state.session.metadata.model === null && selected.provider.origin?.trust === "untrusted" &&
+        modelSource.kind === "file" && config.files.some((f) => f.path === modelSource.path && f.scope === "project")
+      ) {
+        return yield* new SessionLoopError({
+          reason: "Provider",
+          message: `${modelSource.path} selects provider "${selected.provider.name}" from ${
+            selected.provider.origin.path
+          }, a providers file of the repository that is not trusted; pass --model to choose it yourself, or trust the file with \`codetether config trust\``,
+          sessionId
+        })
+      }
       yield* append(state, ImageAttachment.userMessage(message, options.images ?? []))
       state.session = Session.generateTitle(state.session)
       const directory = state.session.metadata.directory ?? process.cwd()
