@@ -69,6 +69,21 @@ export const RetryPolicy = Common.RetryPolicy
 export type RetryPolicy = Common.RetryPolicy
 
 /**
+ * The connect and idle timeouts of provider calls (a `Context.Reference`,
+ * default 60 s and 10 min; {@link layerConfig} reads
+ * `CODETETHER_CONNECT_TIMEOUT_MS` and `CODETETHER_STREAM_IDLE_TIMEOUT_MS`).
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export const StreamTimeouts = Common.StreamTimeouts
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamTimeouts = Common.StreamTimeouts
+
+/**
  * A provider and the model id to ask it for.
  *
  * @since 0.1.0
@@ -235,10 +250,12 @@ export const fromConfig: Effect.Effect<
 
 /**
  * The registry of {@link fromConfig}: providers from the environment (through
- * `Config`) and `<data_dir>/providers.json`.
+ * `Config`) and `<data_dir>/providers.json`; also sets {@link StreamTimeouts}
+ * from `CODETETHER_CONNECT_TIMEOUT_MS` and `CODETETHER_STREAM_IDLE_TIMEOUT_MS`.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerConfig: Layer.Layer<ProviderRegistry, ProviderError | Config.ConfigError, DataDir.DataDir> = Layer
   .effect(ProviderRegistry, Effect.map(fromConfig, make))
+  .pipe(Layer.merge(Common.layerStreamTimeoutsConfig))
