@@ -1,8 +1,14 @@
 /**
- * Nothing hangs, end to end: the bundled binary against local servers.
- * A `grep` whose pattern backtracks catastrophically used to freeze the
- * process (100% CPU, SIGINT and SIGTERM ignored); now Ctrl-C ends the prompt
- * at once with exit code 130 and the session keeps the interrupted call.
+ * Nothing hangs, nothing crashes on size, end to end: the bundled binary
+ * against local servers and files on disk.
+ * - A `grep` whose pattern backtracks catastrophically used to freeze the
+ *   process (100% CPU, SIGINT and SIGTERM ignored); now Ctrl-C ends the
+ *   prompt at once with exit code 130 and the session keeps the interrupted
+ *   call.
+ * - A Codex rollout with one line longer than the 64 MiB line cap used to make
+ *   `import codex --all` and `sessions list --all` fail (`Invalid string
+ *   length` with a 608 MB line); now the line is skipped with a warning and
+ *   everything else lists and imports.
  */
 import { describe, expect, it } from "@effect/vitest"
 import * as NodeChild from "node:child_process"
@@ -10,6 +16,7 @@ import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Effect, Result } from "effect"
 import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionLoop from "../../services/SessionLoop.ts"
 import * as Cli from "../utils/Cli.ts"
 import * as OpenAiServer from "../utils/OpenAiServer.ts"
@@ -117,4 +124,48 @@ describe("nothing hangs (CLI)", () => {
         { type: "tool_result", toolCallId: "call_grep", content: SessionLoop.INTERRUPTED_CALL_TEXT }
       ])
     }), 30_000)
+
+  it.live("a Codex rollout with a line over the 64 MiB cap: the line is skipped with a warning, everything lists and imports", () =>
+    Effect.gen(function*() {
+      const { repo, env, root } = yield* repository
+      const codexHome = NodePath.join(root, "codex")
+      const day = NodePath.join(codexHome, "sessions", "2026", "12", "01")
+      NodeFs.mkdirSync(day, { recursive: true })
+      const line = (timestamp: string, type: string, payload: unknown) => JSON.stringify({ timestamp, type, payload })
+      const id = "0199a1b9-0000-7000-8000-00000000f00d"
+      const path = NodePath.join(day, `rollout-2026-12-01T00-00-00-${id}.jsonl`)
+      // written as a stream: one line of 64 MiB + 1 KiB, between two good ones
+      const fd = NodeFs.openSync(path, "w")
+      NodeFs.writeSync(fd, line("2026-12-01T00:00:00Z", "session_meta", { id, timestamp: "2026-12-01T00:00:00Z", cwd: repo }) + "\n")
+      const head = "{\"timestamp\":\"2026-12-01T00:00:01Z\",\"type\":\"response_item\",\"payload\":{\"type\":\"function_call_output\",\"call_id\":\"c\",\"output\":\""
+      NodeFs.writeSync(fd, head)
+      const block = Buffer.alloc(1 << 20, 0x78)
+      for (let i = 0; i < 64; i++) NodeFs.writeSync(fd, block)
+      NodeFs.writeSync(fd, "x".repeat(1024) + "\"}}\n")
+      const hugeBytes = head.length + 64 * (1 << 20) + 1024 + 3
+      NodeFs.writeSync(fd, line("2026-12-01T00:00:02Z", "response_item", { type: "message", role: "user", content: [{ type: "input_text", text: "after the huge line" }] }) + "\n")
+      NodeFs.closeSync(fd)
+      expect(hugeBytes).toBeGreaterThan(CodexImport.DEFAULT_MAX_LINE_BYTES)
+      const warning = `Skipping line 2 of ${path}: ${hugeBytes} bytes, over the ${CodexImport.DEFAULT_MAX_LINE_BYTES}-byte line limit`
+
+      // a native session of this directory, made by a first run
+      const server = yield* OpenAiServer.make
+      server.enqueue(OpenAiServer.text("native answer"))
+      const first = yield* Effect.promise(() =>
+        Cli.run(["run", "native work"], { cwd: repo, env: { ...env, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: server.url } })
+      )
+      expect(first.code, first.stderr).toBe(0)
+
+      const listed = yield* Effect.promise(() => Cli.run(["sessions", "list", "--all", "--json"], { cwd: repo, env }))
+      expect(listed.code, listed.stderr).toBe(0)
+      const rows = JSON.parse(listed.stdout) as Array<{ id: string; title: string }>
+      expect(rows.map((r) => r.title).sort()).toEqual(["[Codex] after the huge line", "native work"])
+      expect(listed.stderr).toContain(warning)
+
+      const imported = yield* Effect.promise(() => Cli.run(["import", "codex", "--all", "--json"], { cwd: repo, env }))
+      expect(imported.code, imported.stderr).toBe(0)
+      expect(JSON.parse(imported.stdout)).toMatchObject({ imported: 1, skipped: 0 })
+      expect(imported.stderr).toContain(warning)
+      NodeFs.rmSync(path)
+    }), 60_000)
 })
