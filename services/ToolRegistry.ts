@@ -18,6 +18,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 import {
   failure,
@@ -213,6 +214,8 @@ export const make = (tools: ReadonlyArray<Tool>): ToolRegistry["Service"] => {
  * The built-in tools in their offered order: `read`, `write`, `edit`,
  * `list`, `glob`, `grep`, `bash`, with default settings. Use it to build a
  * registry with extra tools: `Effect.map(builtins, (tools) => make([...tools, mine]))`.
+ * Resources the tools keep between calls (the `grep` worker) live until the
+ * `Scope` closes (a layer's scope when built in `Layer.effect`).
  *
  * @since 0.1.0
  * @category constructors
@@ -220,7 +223,7 @@ export const make = (tools: ReadonlyArray<Tool>): ToolRegistry["Service"] => {
 export const builtins: Effect.Effect<
   ReadonlyArray<Tool>,
   never,
-  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
+  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner | Scope.Scope
 > = Effect.all([
   Read.make(),
   Write.make,

@@ -18,7 +18,8 @@
  * limit (`timeoutMs`, default 10 s, over the whole call): a pattern that
  * backtracks catastrophically ends in a tool error naming the limit instead
  * of freezing the process, and interrupting the call (Ctrl-C) terminates the
- * worker at once.
+ * worker at once. The tool keeps one idle worker between calls, terminated
+ * when the scope it was built in closes.
  *
  * @since 0.1.0
  */
@@ -26,6 +27,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Glob from "effect/Glob"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as Paths from "./internal/Paths.ts"
 import * as RegexSearch from "./internal/RegexSearch.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
@@ -89,14 +91,16 @@ Searches the working directory recursively by default; narrow it with path (a di
 Skips binary files, .git and node_modules. Set literal to search for plain text containing regex characters.`
 
 /**
- * Builds the `grep` tool. Needs `FileSystem`.
+ * Builds the `grep` tool. Needs `FileSystem`; its search worker lives until
+ * the `Scope` closes.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.FileSystem> =>
+export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.FileSystem | Scope.Scope> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
+    const workers = yield* RegexSearch.makePool
     const defaultLimit = options?.defaultLimit ?? 100
     const maxLimit = options?.maxLimit ?? 1000
     const maxFileBytes = options?.maxFileBytes ?? 10 * 1024 * 1024
@@ -136,7 +140,7 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
         let more = false
         let filesSearched = 0
         let skippedLarge = 0
-        const search = yield* RegexSearch.make({ source, flags, maxLineLength, timeoutMs })
+        const search = yield* workers.search({ source, flags, maxLineLength, timeoutMs })
 
         /** Searches a text file's bytes; `false` once the match limit is reached. */
         const searchBytes = (absolute: string, bytes: Uint8Array) =>

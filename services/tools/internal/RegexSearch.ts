@@ -6,9 +6,11 @@
  * search is interrupted (Ctrl-C). V8 stops a regular expression in progress
  * when its thread is terminated.
  *
- * A search owns one worker for its whole lifetime (a scope): every file of a
- * `grep` call is matched by the same worker, and closing the scope terminates
- * it and waits for its thread to exit.
+ * A {@link Pool} keeps one idle worker between searches (starting a worker
+ * costs tens of milliseconds); a search borrows a worker for its lifetime (a
+ * scope) and gives it back when it ends normally. A worker that timed out or
+ * was interrupted is terminated, never reused. Closing the pool's scope
+ * terminates the idle worker; an idle worker does not keep the process alive.
  *
  * Why a worker and not a linear-time engine (RE2): patterns keep JavaScript
  * syntax and semantics (lookarounds, backreferences), which is how `grep` is
@@ -66,14 +68,44 @@ export interface RegexSearch {
   readonly file: (bytes: Uint8Array, limit: number, shown: string) => Effect.Effect<FileMatches, ToolError>
 }
 
-// The worker: compiles the pattern once, then answers one request per file.
+/**
+ * What a search matches: a pattern with its flags (already validated by the
+ * caller with `new RegExp`), how many characters of a matching line to keep,
+ * and the time limit of the whole search (ms).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SearchOptions {
+  readonly source: string
+  readonly flags: string
+  readonly maxLineLength: number
+  readonly timeoutMs: number
+}
+
+/**
+ * Workers for searches: `search(options)` starts a search on an idle worker
+ * (or a new one) for the lifetime of the caller's scope.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Pool {
+  readonly search: (options: SearchOptions) => Effect.Effect<RegexSearch, never, Scope.Scope>
+}
+
+// The worker: one request per file; the pattern is compiled once per search.
 // Plain CommonJS so that it runs from the bundled binary and from sources.
 const WORKER_SOURCE = `
-const { parentPort, workerData } = require("node:worker_threads")
-const regex = new RegExp(workerData.source, workerData.flags)
-const maxLineLength = workerData.maxLineLength
+const { parentPort } = require("node:worker_threads")
 const decoder = new TextDecoder("utf-8")
+let key
+let regex
 parentPort.on("message", (request) => {
+  if (request.source + "/" + request.flags !== key) {
+    key = request.source + "/" + request.flags
+    regex = new RegExp(request.source, request.flags)
+  }
   const lines = decoder.decode(request.bytes).split("\\n")
   const matches = []
   let more = false
@@ -85,7 +117,7 @@ parentPort.on("message", (request) => {
       break
     }
     const text = line.trim()
-    matches.push({ line: i + 1, text: text.length > maxLineLength ? text.slice(0, maxLineLength) + "\\u2026" : text })
+    matches.push({ line: i + 1, text: text.length > request.maxLineLength ? text.slice(0, request.maxLineLength) + "\\u2026" : text })
   }
   parentPort.postMessage({ id: request.id, matches, more })
 })
@@ -94,93 +126,136 @@ parentPort.on("message", (request) => {
 let live = 0
 
 /**
- * How many search workers are running now (started and not yet exited).
+ * How many search workers are running now (started and not yet exited),
+ * idle ones included.
  *
  * @since 0.1.0
  * @category diagnostics
  */
 export const activeWorkers = (): number => live
 
+const start = (): Worker => {
+  const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false })
+  live++
+  worker.once("exit", () => live--)
+  return worker
+}
+
 const workerFailed = (message: string, cause?: unknown) =>
   new ToolError({ reason: "Io", message: `grep: the search worker failed: ${message}`, ...(cause === undefined ? {} : { cause }) })
 
+let nextId = 0
+
+/** One request to `worker`: the matches of one file. */
+const ask = (worker: Worker, request: Omit<SearchOptions, "timeoutMs"> & { readonly bytes: Uint8Array; readonly limit: number }) =>
+  Effect.callback<FileMatches, ToolError>((resume) => {
+    const id = nextId++
+    const detach = () => {
+      worker.off("message", onMessage)
+      worker.off("error", onError)
+      worker.off("exit", onExit)
+    }
+    const onMessage = (response: { readonly id: number; readonly matches: Array<Match>; readonly more: boolean }) => {
+      if (response.id !== id) return
+      detach()
+      resume(Effect.succeed({ matches: response.matches, more: response.more }))
+    }
+    const onError = (error: Error) => {
+      detach()
+      resume(Effect.fail(workerFailed(error.message, error)))
+    }
+    const onExit = (code: number) => {
+      detach()
+      resume(Effect.fail(workerFailed(`it exited with code ${code}`)))
+    }
+    worker.on("message", onMessage)
+    worker.on("error", onError)
+    worker.on("exit", onExit)
+    worker.postMessage({ id, ...request })
+    // on interruption (the time limit, Ctrl-C): stop listening; the search's scope terminates the worker
+    return Effect.sync(detach)
+  })
+
 /**
- * Starts a search for `source` with `flags` (already validated by the
- * caller with `new RegExp`). `timeoutMs` bounds the time spent waiting for
- * matches over the whole search; when it is used up the current file fails
- * with an `InvalidInput` {@link ToolError} naming the limit and the file.
- * The worker is terminated when the scope closes.
+ * A pool of search workers, closed (its idle worker terminated) with the
+ * scope.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: {
-  readonly source: string
-  readonly flags: string
-  readonly maxLineLength: number
-  readonly timeoutMs: number
-}): Effect.Effect<RegexSearch, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const worker = yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const worker = new Worker(WORKER_SOURCE, {
-          eval: true,
-          workerData: { source: options.source, flags: options.flags, maxLineLength: options.maxLineLength },
-          stdout: false,
-          stderr: false
-        })
-        live++
-        worker.once("exit", () => live--)
-        return worker
-      }),
-      (worker) => Effect.promise(() => worker.terminate())
-    )
-    let spentMs = 0
-    let nextId = 0
+export const makePool: Effect.Effect<Pool, never, Scope.Scope> = Effect.gen(function*() {
+  let idle: Worker | undefined
+  let closed = false
+  yield* Effect.addFinalizer(() =>
+    Effect.promise(async () => {
+      closed = true
+      const worker = idle
+      idle = undefined
+      if (worker !== undefined) await worker.terminate()
+    })
+  )
 
-    const ask = (bytes: Uint8Array, limit: number) =>
-      Effect.callback<FileMatches, ToolError>((resume) => {
-        const id = nextId++
-        const onMessage = (response: { readonly id: number; readonly matches: Array<Match>; readonly more: boolean }) => {
-          if (response.id !== id) return
-          resume(Effect.succeed({ matches: response.matches, more: response.more }))
-        }
-        const onError = (error: Error) => resume(Effect.fail(workerFailed(error.message, error)))
-        const onExit = (code: number) => resume(Effect.fail(workerFailed(`it exited with code ${code}`)))
-        worker.on("message", onMessage)
-        worker.on("error", onError)
-        worker.on("exit", onExit)
-        worker.postMessage({ id, bytes, limit })
-        return Effect.sync(() => {
-          worker.off("message", onMessage)
-          worker.off("error", onError)
-          worker.off("exit", onExit)
-        })
-      })
-
-    const file = (bytes: Uint8Array, limit: number, shown: string): Effect.Effect<FileMatches, ToolError> =>
-      Effect.suspend(() => {
-        const remaining = Math.max(0, options.timeoutMs - spentMs)
-        const started = performance.now()
-        return ask(bytes, limit).pipe(
-          Effect.timeoutOrElse({
-            duration: Duration.millis(remaining),
-            orElse: () =>
-              Effect.fail(
-                new ToolError({
-                  reason: "InvalidInput",
-                  message: `grep stopped: matching took longer than the ${options.timeoutMs} ms time limit ` +
-                    `(while searching ${shown}). The pattern probably backtracks catastrophically: ` +
-                    "avoid nested or overlapping quantifiers such as (a|aa)+ or (.*)*, narrow the search with " +
-                    "path or include, or set literal to true"
-                })
-              )
-          }),
-          Effect.ensuring(Effect.sync(() => {
-            spentMs += performance.now() - started
-          }))
-        )
-      })
-
-    return { file }
+  const borrow = Effect.sync(() => {
+    const worker = idle ?? start()
+    idle = undefined
+    worker.ref()
+    return worker
   })
+
+  /**
+   * Gives a worker back after a search whose every request was answered; a
+   * worker left matching (a time limit, an interruption) is terminated.
+   */
+  const giveBack = (worker: Worker, clean: boolean) =>
+    Effect.promise(async () => {
+      if (clean && !closed && idle === undefined) {
+        worker.unref() // an idle worker does not keep the process alive
+        idle = worker
+      } else {
+        await worker.terminate()
+      }
+    })
+
+  const search = (options: SearchOptions): Effect.Effect<RegexSearch, never, Scope.Scope> =>
+    Effect.gen(function*() {
+      let clean = true // no request timed out, failed or was interrupted
+      const worker = yield* Effect.acquireRelease(borrow, (worker) => giveBack(worker, clean))
+      let spentMs = 0
+
+      const file = (bytes: Uint8Array, limit: number, shown: string): Effect.Effect<FileMatches, ToolError> =>
+        Effect.suspend(() => {
+          const remaining = Math.max(0, options.timeoutMs - spentMs)
+          const started = performance.now()
+          clean = false // until the answer arrives
+          return ask(worker, {
+            source: options.source,
+            flags: options.flags,
+            maxLineLength: options.maxLineLength,
+            bytes,
+            limit
+          }).pipe(
+            Effect.tap(() => Effect.sync(() => (clean = true))),
+            Effect.timeoutOrElse({
+              duration: Duration.millis(remaining),
+              orElse: () =>
+                Effect.fail(
+                  new ToolError({
+                    reason: "InvalidInput",
+                    message: `grep stopped: matching took longer than the ${options.timeoutMs} ms time limit ` +
+                      `(while searching ${shown}). The pattern probably backtracks catastrophically: ` +
+                      "avoid nested or overlapping quantifiers such as (a|aa)+ or (.*)*, narrow the search with " +
+                      "path or include, or set literal to true"
+                  })
+                )
+            }),
+            Effect.ensuring(Effect.sync(() => {
+              spentMs += performance.now() - started
+            }))
+          )
+        })
+
+      return { file }
+    })
+
+  return { search }
+})

@@ -113,17 +113,25 @@ describe("grep time limit", () => {
     Effect.gen(function*() {
       const dir = yield* tempDir
       writeFiles(dir, catastrophic)
-      const registry = ToolRegistry.make([yield* Grep.make({ timeoutMs: 300 })])
-      const result = yield* registry.execute({ name: "grep", args: { pattern: "(a|aa)+$" } }, { directory: dir })
-      assert.isFalse(result.success)
-      assert.match(
-        result.output,
-        /^Error: grep stopped: matching took longer than the 300 ms time limit \(while searching f\.txt\)/
-      )
-      assert.strictEqual(RegexSearch.activeWorkers(), 0)
-      // the same tool still answers a sane pattern afterwards
-      const sane = yield* registry.execute({ name: "grep", args: { pattern: "^ok$" } }, { directory: dir })
-      assert.strictEqual(sane.output, "f.txt:1: ok")
+      yield* Effect.scoped(Effect.gen(function*() {
+        const registry = ToolRegistry.make([yield* Grep.make({ timeoutMs: 300 })])
+        const result = yield* registry.execute({ name: "grep", args: { pattern: "(a|aa)+$" } }, { directory: dir })
+        assert.isFalse(result.success)
+        assert.match(
+          result.output,
+          /^Error: grep stopped: matching took longer than the 300 ms time limit \(while searching f\.txt\)/
+        )
+        // the worker left matching was terminated, not kept
+        assert.strictEqual(RegexSearch.activeWorkers(), 0)
+        // the same tool still answers a sane pattern afterwards, and keeps that worker for the next call
+        const sane = yield* registry.execute({ name: "grep", args: { pattern: "^ok$" } }, { directory: dir })
+        assert.strictEqual(sane.output, "f.txt:1: ok")
+        assert.strictEqual(RegexSearch.activeWorkers(), 1)
+        const again = yield* registry.execute({ name: "grep", args: { pattern: "^a+!$" } }, { directory: dir })
+        assert.strictEqual(again.output, `f.txt:2: ${"a".repeat(50)}!`)
+        assert.strictEqual(RegexSearch.activeWorkers(), 1)
+      }))
+      // closing the scope the tool was built in terminates its idle worker
       assert.strictEqual(RegexSearch.activeWorkers(), 0)
     }).pipe(Effect.provide(NodeServices.layer)))
 
