@@ -17,8 +17,9 @@
  * that saw record N asks for those after N); `kind` is the event
  * variant in snake_case (`token_usage`, `rlm_complete`, `compaction_started`,
  * `compaction_completed`, `compaction_failed`, `context_truncated`,
- * `rlm_subcall_fallback`); `payload` is the variant's payload struct in its
- * 4.5.7 serde shape (BEHAVIOUR §7).
+ * `rlm_subcall_fallback`, and codetether's `secrets_redacted`); `payload` is
+ * the variant's payload struct in its 4.5.7 serde shape (BEHAVIOUR §7), or
+ * for `secrets_redacted` `{target, index, counts, total}` (`Redaction.Report`).
  *
  * @since 0.1.0
  */
