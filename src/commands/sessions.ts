@@ -1,6 +1,7 @@
 /**
  * `codetether sessions list | show | last | delete`: the persistence side of
- * codetether-agent 4.5.7 from the command line.
+ * codetether-agent 4.5.7 from the command line (`delete` moves a session to
+ * the trash: `trash`, `restore` and `purge` are in `trash.ts`).
  *
  * @since 0.1.0
  */
@@ -19,6 +20,7 @@ import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
 import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
+import * as Trash from "./trash.ts"
 
 const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
 
@@ -99,16 +101,19 @@ const delete_ = Command.make("delete", {
   )
 }, Effect.fn("sessions.delete")(function*({ id, force }) {
   const store = yield* SessionStore.SessionStore
-  // Deleting is idempotent in the store (4.5.7); for the user a missing session is an error.
-  if (!(yield* store.delete(id, { force }))) {
+  // Moved to the trash (the store's `delete` stays 4.5.7's hard delete);
+  // for the user a missing session is an error.
+  if (!(yield* store.trash(id, { force }))) {
     return yield* new SessionStore.SessionStoreError({
       reason: "NotFound",
       message: `Session not found: ${id}`,
       sessionId: id
     })
   }
-  yield* printLine(`Deleted session ${id}`)
-})).pipe(Command.withDescription("Delete a session file (refused while a prompt runs on it, unless --force)"))
+  yield* printLine(`Deleted session ${id} (moved to the trash: codetether sessions restore ${id} brings it back)`)
+})).pipe(Command.withDescription(
+  "Delete a session: move it to the trash (refused while a prompt runs on it, unless --force); see trash, restore, purge"
+))
 
 /**
  * The `sessions` command group.
@@ -117,6 +122,6 @@ const delete_ = Command.make("delete", {
  * @category commands
  */
 export const command = Command.make("sessions").pipe(
-  Command.withDescription("List, show, resume-preview and delete saved sessions"),
-  Command.withSubcommands([list, show, last, delete_])
+  Command.withDescription("List, show, resume-preview, delete, restore and purge saved sessions"),
+  Command.withSubcommands([list, show, last, delete_, Trash.trashCommand, Trash.restoreCommand, Trash.purgeCommand])
 )
