@@ -580,11 +580,18 @@ const SHORT_LOCK_WAIT_MS = 2_000
  * point inside the data dir (the parent of `sessionsDir`); the sessions
  * directory itself must not be a symlink for writes.
  *
+ * With `gitignore`, creating the data dir (the parent of `sessionsDir`) also
+ * writes `<data_dir>/.gitignore` holding `*` (see {@link layerFileSystem}).
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => {
+export const makeFileSystem = (
+  sessionsDir: string,
+  options: { readonly gitignore?: boolean | undefined } = {}
+): SessionStore["Service"] => {
   const dataDir = NodePath.dirname(sessionsDir)
+  const dirOptions: SafeFs.EnsureDirOptions = options.gitignore === true ? { gitignoreIn: dataDir } : {}
   const readOptions: SessionFile.ReadOptions = { within: dataDir }
   const indexLock = Semaphore.makeUnsafe(1)
   const pathOf = (id: string) => NodePath.join(sessionsDir, `${id}.json`)
@@ -604,7 +611,7 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
   const makeSessionsDir = (id: string) =>
     Effect.try({
       try: () => {
-        SafeFs.ensureDirSync(sessionsDir)
+        SafeFs.ensureDirSync(sessionsDir, 0o700, dirOptions)
         if (!swept) {
           swept = true
           removeStaleTemps(sessionsDir)
@@ -1365,7 +1372,12 @@ export const makeMemory = (): SessionStore["Service"] => {
 }
 
 /**
- * The store on disk, in the data dir given by {@link DataDir.DataDir}.
+ * The store on disk, in the data dir given by {@link DataDir.DataDir}. When
+ * it creates a default data dir (`<git root>/.codetether-agent` or
+ * `<cwd>/.codetether-agent`; not one given by `--data-dir` or
+ * `CODETETHER_DATA_DIR`), it writes a `.gitignore` holding `*` in it, so the
+ * sessions are never committed by accident; an existing `.gitignore` is never
+ * touched.
  *
  * @since 0.1.0
  * @category layers
@@ -1374,7 +1386,7 @@ export const layerFileSystem: Layer.Layer<SessionStore, never, DataDir.DataDir> 
   SessionStore,
   Effect.gen(function*() {
     const dataDir = yield* DataDir.DataDir
-    return makeFileSystem(dataDir.sessionsDir)
+    return makeFileSystem(dataDir.sessionsDir, { gitignore: DataDir.isDefault(dataDir) })
   })
 )
 

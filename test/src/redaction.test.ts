@@ -74,6 +74,8 @@ describe("codetether run: redaction", () => {
         { target: "tool_use", index: 0, counts: { aws: 1 }, total: 1 }
       ])
       expect(JSON.stringify(records)).not.toContain(AWS)
+      // the data dir codetether created in the repository keeps itself out of git
+      expect(NodeFs.readFileSync(NodePath.join(data, ".gitignore"), "utf8")).toBe("*\n")
     }))
 
   it.live("a project config cannot turn redaction off; the user config can", () =>
