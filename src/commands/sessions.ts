@@ -16,6 +16,8 @@ import type { TailLoad } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as SessionSummary_ from "../../schemas/SessionSummary.ts"
 import { SessionSummary } from "../../schemas/SessionSummary.ts"
+import * as ClaudeTranscript from "../../schemas/ClaudeTranscript.ts"
+import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
@@ -31,6 +33,15 @@ const notImportedCodexSessions = Effect.gen(function*() {
     Effect.catch((e) => Effect.as(Effect.logWarning(`cannot list Codex sessions: ${e.message}`), []))
   )
   return sessions.filter((s) => s.state === "new").map((s) => CodexRollout.prefixTitle(s.summary))
+})
+
+/** Claude Code sessions that have no native copy yet, titled `[Claude] <title>` (or `[Claude] <id>`). */
+const notImportedClaudeSessions = Effect.gen(function*() {
+  const claude = yield* ClaudeImport.ClaudeImport
+  const sessions = yield* claude.listAll.pipe(
+    Effect.catch((e) => Effect.as(Effect.logWarning(`cannot list Claude Code sessions: ${e.message}`), []))
+  )
+  return sessions.filter((s) => s.state === "new").map((s) => ClaudeTranscript.prefixTitle(s.summary))
 })
 
 const printSession = (load: TailLoad, asJson: boolean) =>
@@ -57,12 +68,13 @@ const list = Command.make("list", {
   // With --all, Codex CLI sessions not imported yet are listed too, titled
   // "[Codex] ..." as 4.5.7's merged listing does.
   const codex = all ? yield* notImportedCodexSessions : []
-  const summaries = [...native, ...codex].sort(SessionSummary_.byUpdatedAtDesc)
+  const claude = all ? yield* notImportedClaudeSessions : []
+  const summaries = [...native, ...codex, ...claude].sort(SessionSummary_.byUpdatedAtDesc)
   const shown = Option.match(limit, { onNone: () => summaries, onSome: (n) => summaries.slice(0, n) })
   yield* printLine(json ? JSON.stringify(encodeSummaries(shown)) : Render.table(shown, { withDirectory: all }))
 })).pipe(
   Command.withDescription(
-    "List sessions, newest first (default: those of the current directory; --all: every session, and Codex CLI sessions not imported yet)"
+    "List sessions, newest first (default: those of the current directory; --all: every session, and Claude Code and Codex CLI sessions not imported yet)"
   ),
   Command.withExamples([
     { command: "codetether sessions list", description: "Sessions of this directory" },
