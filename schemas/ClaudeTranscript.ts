@@ -133,13 +133,75 @@ const UsageFields = Schema.Struct({
 })
 
 const decodeRecord = Schema.decodeUnknownResult(TranscriptRecord)
-const decodeApiMessage = Schema.decodeUnknownOption(ApiMessage)
-const decodeText = Schema.decodeUnknownOption(TextBlock)
-const decodeThinking = Schema.decodeUnknownOption(ThinkingBlock)
-const decodeImage = Schema.decodeUnknownOption(ImageBlock)
-const decodeToolUse = Schema.decodeUnknownOption(ToolUseBlock)
-const decodeToolResult = Schema.decodeUnknownOption(ToolResultBlock)
-const decodeUsage = Schema.decodeUnknownOption(UsageFields)
+
+// Transcripts run to hundreds of megabytes: the hot path checks the shapes
+// above with plain guards (no copy), equivalent to `Schema.is` of each schema
+// (a test holds them to it); the schema decoder only explains a failure.
+
+type Obj = { readonly [key: string]: unknown }
+const isObject = (u: unknown): u is Obj => typeof u === "object" && u !== null && !Array.isArray(u)
+const optional = (o: Obj, key: string, type: "string" | "boolean" | "number"): boolean => {
+  const v = o[key]
+  return v === undefined || v === null || typeof v === type
+}
+const RECORD_STRINGS = ["uuid", "parentUuid", "logicalParentUuid", "timestamp", "cwd", "summary", "leafUuid", "customTitle"]
+const RECORD_BOOLEANS = ["isSidechain", "isMeta", "isCompactSummary", "isApiErrorMessage"]
+
+/**
+ * `Schema.is(TranscriptRecord)`, fast (the import's hot path).
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isTranscriptRecord = (u: unknown): u is TranscriptRecord =>
+  isObject(u) && typeof u.type === "string" && RECORD_STRINGS.every((k) => optional(u, k, "string")) &&
+  RECORD_BOOLEANS.every((k) => optional(u, k, "boolean"))
+
+/**
+ * `Schema.is(ApiMessage)`, fast.
+ *
+ * @since 0.1.0
+ * @category guards
+ */
+export const isApiMessage = (u: unknown): u is typeof ApiMessage.Type =>
+  isObject(u) && optional(u, "id", "string") && optional(u, "model", "string") &&
+  (typeof u.content === "string" || Array.isArray(u.content))
+
+const some = <A>(guard: (u: unknown) => u is A) => (u: unknown): Option.Option<A> => guard(u) ? Option.some(u) : Option.none()
+const decodeApiMessage = some(isApiMessage)
+const decodeText = some((u): u is typeof TextBlock.Type => isObject(u) && u.type === "text" && typeof u.text === "string")
+const decodeThinking = some((u): u is typeof ThinkingBlock.Type =>
+  isObject(u) && u.type === "thinking" && typeof u.thinking === "string"
+)
+const decodeImage = some((u): u is typeof ImageBlock.Type => {
+  if (!isObject(u) || u.type !== "image" || !isObject(u.source)) return false
+  const source = u.source
+  return source.type === "base64"
+    ? typeof source.media_type === "string" && typeof source.data === "string"
+    : source.type === "url" && typeof source.url === "string"
+})
+const decodeToolUse = some((u): u is typeof ToolUseBlock.Type =>
+  isObject(u) && u.type === "tool_use" && typeof u.id === "string" && typeof u.name === "string"
+)
+const decodeToolResult = some((u): u is typeof ToolResultBlock.Type =>
+  isObject(u) && u.type === "tool_result" && typeof u.tool_use_id === "string" &&
+  (u.content === undefined || u.content === null || typeof u.content === "string" || Array.isArray(u.content))
+)
+const decodeUsage = some((u): u is typeof UsageFields.Type =>
+  isObject(u) && ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"].every((k) =>
+    optional(u, k, "number")
+  )
+)
+
+/**
+ * The schemas of the content blocks the import reads (others are skipped):
+ * `text`, `thinking`, `image`, `tool_use`, `tool_result`, and the usage
+ * fields of an assistant message.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const blocks = { TextBlock, ThinkingBlock, ImageBlock, ToolUseBlock, ToolResultBlock, UsageFields } as const
 
 /**
  * What one line is: a {@link TranscriptRecord}, nothing (a blank line), or malformed
@@ -168,10 +230,9 @@ export const decodeLine = (line: string): DecodedLine => {
   } catch (e) {
     return { _tag: "Malformed", reason: `not JSON (${(e as Error).message})` }
   }
+  if (isTranscriptRecord(value)) return { _tag: "Record", record: value }
   const record = decodeRecord(value)
-  return Result.isSuccess(record)
-    ? { _tag: "Record", record: record.success }
-    : { _tag: "Malformed", reason: record.failure.message }
+  return { _tag: "Malformed", reason: Result.isFailure(record) ? record.failure.message : "not a transcript record" }
 }
 
 // ---------------------------------------------------------------------------

@@ -176,8 +176,8 @@ export const MAX_LINE_BYTES = 64 * SafeFs.MiB
 /** At most this many line warnings per file; the rest are counted in one summary warning. */
 const MAX_LINE_WARNINGS = 10
 
-/** Read size (bytes). */
-const READ_CHUNK_BYTES = 64 * 1024
+/** Read size (bytes): one system call per MiB. */
+const READ_CHUNK_BYTES = SafeFs.MiB
 
 /**
  * One line of a file: its 1-based number and text (without the newline or a
@@ -196,9 +196,14 @@ const utf8 = (parts: ReadonlyArray<Buffer>): string => {
   return text.endsWith("\r") ? text.slice(0, -1) : text
 }
 
+/**
+ * The lines of `path`; with `keep`, only the lines whose number it accepts
+ * are decoded and yielded (the others are skipped as bytes).
+ */
 async function* linesOf(
   path: string,
-  options: { readonly within: string; readonly maxFileBytes: number; readonly maxLineBytes: number }
+  options: { readonly within: string; readonly maxFileBytes: number; readonly maxLineBytes: number },
+  keep?: (line: number) => boolean
 ): AsyncGenerator<Line> {
   const { handle } = await SafeFs.openRegular(path, { maxBytes: options.maxFileBytes, follow: { within: options.within } })
   try {
@@ -231,14 +236,16 @@ async function* linesOf(
         }
         if (newline === -1) break
         number++
-        yield { number, text: tooLong ? undefined : utf8(parts) }
+        if (keep === undefined || keep(number)) yield { number, text: tooLong ? undefined : utf8(parts) }
         parts = []
         partBytes = 0
         tooLong = false
         start = newline + 1
       }
     }
-    if (partBytes > 0 || tooLong) yield { number: number + 1, text: tooLong ? undefined : utf8(parts) }
+    if ((partBytes > 0 || tooLong) && (keep === undefined || keep(number + 1))) {
+      yield { number: number + 1, text: tooLong ? undefined : utf8(parts) }
+    }
   } finally {
     await handle.close().catch(() => undefined)
   }
@@ -294,8 +301,8 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     maxLineBytes: options.maxLineBytes ?? MAX_LINE_BYTES
   }
 
-  const lines = (path: string): Stream.Stream<Line, ClaudeImportError> =>
-    Stream.suspend(() => Stream.fromAsyncIterable(linesOf(path, readOptions), (cause) => ioError(path, cause)))
+  const lines = (path: string, keep?: (line: number) => boolean): Stream.Stream<Line, ClaudeImportError> =>
+    Stream.suspend(() => Stream.fromAsyncIterable(linesOf(path, readOptions, keep), (cause) => ioError(path, cause)))
 
   /** The projects dir when it is an existing directory. */
   const presentProjects: Effect.Effect<string | undefined> = Effect.sync(() =>
@@ -364,7 +371,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
         return decoded._tag === "Record" ? ClaudeTranscript.mapRecord(decoded.record) : { _tag: "Nothing" }
       }
       if (scan.inFileOrder) {
-        return lines(path).pipe(
+        return lines(path, (n) => wanted.has(n)).pipe(
           Stream.map((line) => merger.push(mapped(line))),
           Stream.flattenIterable,
           Stream.concat(Stream.suspend(() => Stream.fromIterable(merger.flush())))
@@ -372,7 +379,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
       }
       return Stream.unwrap(Effect.gen(function*() {
         const byLine = new Map<number, ClaudeTranscript.Mapped>()
-        yield* Stream.runForEach(lines(path), (line) =>
+        yield* Stream.runForEach(lines(path, (n) => wanted.has(n)), (line) =>
           Effect.sync(() => {
             if (wanted.has(line.number)) byLine.set(line.number, mapped(line))
           }))

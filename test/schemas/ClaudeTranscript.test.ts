@@ -6,6 +6,7 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import * as NodeFs from "node:fs"
+import { Schema } from "effect"
 import * as ClaudeTranscript from "../../schemas/ClaudeTranscript.ts"
 import type { Message } from "../../schemas/Message.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
@@ -251,5 +252,30 @@ describe("ClaudeTranscript: edge cases", () => {
   it("project folder names: every character but ASCII letters and digits becomes -", () => {
     expect(ClaudeTranscript.projectFolderName("/home/dev/demo")).toBe("-home-dev-demo")
     expect(ClaudeTranscript.projectFolderName("/home/dev/my.app_v2")).toBe("-home-dev-my-app-v2")
+  })
+
+  it("the fast guards agree with the schemas on the sample's records and on broken variants", () => {
+    const values = NodeFs.readFileSync(T.SAMPLE, "utf8").split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l))
+    const broken = [
+      null,
+      [],
+      "text",
+      { type: 1 },
+      { type: "user", uuid: 5 },
+      { type: "user", isSidechain: "no" },
+      { type: "user", parentUuid: null, timestamp: null },
+      { type: "assistant", cwd: ["/x"] }
+    ]
+    const recordIs = Schema.is(ClaudeTranscript.TranscriptRecord)
+    for (const value of [...values, ...broken]) expect(ClaudeTranscript.isTranscriptRecord(value)).toBe(recordIs(value))
+    const messageIs = Schema.is(ClaudeTranscript.ApiMessage)
+    const messages = [
+      ...values.map((v) => v.message),
+      { content: 3 },
+      { id: 1, content: "x" },
+      { content: [], model: null },
+      { content: "x", usage: { input_tokens: 1 } }
+    ]
+    for (const value of messages) expect(ClaudeTranscript.isApiMessage(value)).toBe(messageIs(value))
   })
 })

@@ -207,6 +207,17 @@ describe("ClaudeImport", () => {
       expect((yield* claude.listAll).map((s) => s.summary.id)).toContain(T.SAMPLE_ID)
     }))
 
+  it.effect("an import keeps the transcript as written: redaction is for what a prompt appends", () =>
+    Effect.gen(function*() {
+      const { home } = yield* setup
+      const id = "bbbbbbbb-1111-4222-8333-444455556666"
+      const key = `ghp_${"x1Y2".repeat(9)}`
+      T.write(home, "-work-h", id, T.conversation("/work/h", `use ${key} to push`))
+      const store = SessionStore.makeMemory()
+      const session = yield* (yield* make(home, store)).importById(id)
+      expect(Message.textOf(session.messages[0]!)).toBe(`use ${key} to push`)
+    }))
+
   it("resolveHome: CLAUDE_CONFIG_DIR (trimmed, relative to cwd), else ~/.claude", () => {
     expect(ClaudeImport.resolveHome({ configDir: " /x/claude ", home: "/home/dev", cwd: "/w" })).toBe("/x/claude")
     expect(ClaudeImport.resolveHome({ configDir: "rel", home: "/home/dev", cwd: "/w" })).toBe("/w/rel")
