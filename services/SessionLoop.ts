@@ -19,6 +19,11 @@
  * - thinking received while streaming is kept as a `thinking` part and
  *   reported with `ThinkingComplete` (4.5.7's streaming path dropped it);
  * - every round trip also publishes a durable `TokenUsage` (source `root`);
+ * - what the loop appends (messages, tool uses, the title) is redacted
+ *   (`schemas/Redaction.ts`, unless the user config turns it off) before it
+ *   is saved or sent again, each redaction reported by a durable
+ *   `SecretsRedacted` right after the append; tools run with the real
+ *   arguments; messages already in the session are never rewritten;
  * - the context window is enforced at the start of every step as 4.5.7 does
  *   (`schemas/Compaction.ts`: compress the older messages keeping 16, 12, 8,
  *   6, then truncate to 4; a "prompt too long" error compresses to 6 and
