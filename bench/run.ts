@@ -3,7 +3,7 @@
  * baselines measured in the same run.
  *
  * Options: `--quick` (small corpora, for a smoke run; the figures in the
- * issues' notes come from full runs), `--only store|writers|codex|run|large`.
+ * issues' notes come from full runs), `--only <suite>` (the suite names below).
  * Corpora are generated under $TMPDIR/codetether-bench-<pid> and removed.
  */
 import * as NodeFs from "node:fs"
@@ -11,6 +11,7 @@ import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { print, type Row } from "./harness.ts"
 import { benchAgent } from "./agent.ts"
+import { benchClaude } from "./claude.ts"
 import { benchCodexImport } from "./codex.ts"
 import { benchLargeSession } from "./large.ts"
 import { benchStore } from "./store.ts"
@@ -25,7 +26,8 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["writers", "Several writers: leases and conditional saves (issue 8)", (work) => benchWriters(work, quick)],
   ["codex", "Codex import (issue 4)", (work) => benchCodexImport(work)],
   ["run", "codetether run (issue 3)", (work) => benchAgent(work)],
-  ["large", "codetether run --session on a 1 GiB session (issue 8)", (work) => benchLargeSession(work, quick)]
+  ["large", "codetether run --session on a 1 GiB session (issue 8)", (work) => benchLargeSession(work, quick)],
+  ["claude", "Claude Code import and redaction (issue 13)", (work) => benchClaude(work, quick)],
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

@@ -14,6 +14,7 @@
  * @since 0.1.0
  */
 import * as Schema from "effect/Schema"
+import * as Redaction from "./Redaction.ts"
 import { Session } from "./Session.ts"
 
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
@@ -392,7 +393,9 @@ export const SessionEvent = Schema.Union([
   payload("CompactionCompleted", CompactionOutcome),
   payload("CompactionFailed", CompactionFailure),
   payload("ContextTruncated", ContextTruncation),
-  payload("RlmSubcallFallback", RlmSubcallFallback)
+  payload("RlmSubcallFallback", RlmSubcallFallback),
+  // codetether: secrets replaced in what a prompt appended (schemas/Redaction.ts)
+  payload("SecretsRedacted", Redaction.Report)
 ])
 
 /**
@@ -411,7 +414,8 @@ export type SessionEventEncoded = typeof SessionEvent.Encoded
 
 /**
  * The tags of the durable variants (4.5.7 `is_durable`): token usage, RLM
- * completion and sub-call fallback, and the four compaction events.
+ * completion and sub-call fallback, and the four compaction events; and
+ * codetether's `SecretsRedacted` (a redaction count, see `Redaction.Report`).
  *
  * @since 0.1.0
  * @category constants
@@ -423,12 +427,13 @@ export const durableTags: ReadonlySet<SessionEvent["_tag"]> = new Set([
   "CompactionCompleted",
   "CompactionFailed",
   "ContextTruncated",
-  "RlmSubcallFallback"
+  "RlmSubcallFallback",
+  "SecretsRedacted"
 ])
 
 /**
  * Whether an event must reach the durable sink before it is broadcast
- * (4.5.7 `SessionEvent::is_durable`: exactly seven variants).
+ * (4.5.7 `SessionEvent::is_durable`: its seven variants, plus `SecretsRedacted`).
  *
  * @since 0.1.0
  * @category predicates

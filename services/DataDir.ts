@@ -81,6 +81,18 @@ export const resolve = (options: {
 }
 
 /**
+ * Whether the data dir is a default one, inside the repository or the
+ * working directory (`<git root>/.codetether-agent`, `<cwd>/.codetether-agent`),
+ * rather than one the user chose (`--data-dir`, `CODETETHER_DATA_DIR`):
+ * codetether writes a `.gitignore` holding `*` into a default data dir it
+ * creates.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isDefault = (dir: DataDir["Service"]): boolean => dir.source === "git" || dir.source === "cwd"
+
+/**
  * A data dir at `path` (made absolute against the process cwd).
  *
  * @since 0.1.0

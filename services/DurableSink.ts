@@ -17,8 +17,9 @@
  * that saw record N asks for those after N); `kind` is the event
  * variant in snake_case (`token_usage`, `rlm_complete`, `compaction_started`,
  * `compaction_completed`, `compaction_failed`, `context_truncated`,
- * `rlm_subcall_fallback`); `payload` is the variant's payload struct in its
- * 4.5.7 serde shape (BEHAVIOUR §7).
+ * `rlm_subcall_fallback`, and codetether's `secrets_redacted`); `payload` is
+ * the variant's payload struct in its 4.5.7 serde shape (BEHAVIOUR §7), or
+ * for `secrets_redacted` `{target, index, counts, total}` (`Redaction.Report`).
  *
  * @since 0.1.0
  */
@@ -158,10 +159,14 @@ export const layerNoop: Layer.Layer<DurableSink> = Layer.succeed(
  * is read from its log the first time this sink writes to it, then counted in
  * memory (one prompt writes a session's durable events at a time: the lease).
  *
+ * With `gitignore`, creating the data dir (the parent of `dir`) also writes
+ * `<data_dir>/.gitignore` holding `*`.
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const makeJsonl = (dir: string): DurableSink["Service"] => {
+export const makeJsonl = (dir: string, options: { readonly gitignore?: boolean | undefined } = {}): DurableSink["Service"] => {
+  const dirOptions: SafeFs.EnsureDirOptions = options.gitignore === true ? { gitignoreIn: NodePath.dirname(dir) } : {}
   const last = new Map<string, number>()
   const pathOf = (sessionId: string) =>
     Effect.gen(function*() {
@@ -211,7 +216,7 @@ export const makeJsonl = (dir: string): DurableSink["Service"] => {
       yield* Effect.tryPromise({
         // <data_dir>/events/ is created 0700 when missing and must be a real
         // directory (a repository may have planted a symlink there)
-        try: () => SafeFs.ensureDir(dir).then(() => SafeFs.appendFile(path, line)),
+        try: () => SafeFs.ensureDir(dir, 0o700, dirOptions).then(() => SafeFs.appendFile(path, line)),
         catch: ioError(path)
       })
       last.set(sessionId, record.seq)
@@ -235,7 +240,7 @@ export const layerJsonl: Layer.Layer<DurableSink, never, DataDir.DataDir> = Laye
   DurableSink,
   Effect.gen(function*() {
     const dataDir = yield* DataDir.DataDir
-    return makeJsonl(NodePath.join(dataDir.path, "events"))
+    return makeJsonl(NodePath.join(dataDir.path, "events"), { gitignore: DataDir.isDefault(dataDir) })
   })
 )
 

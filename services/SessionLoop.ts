@@ -19,6 +19,11 @@
  * - thinking received while streaming is kept as a `thinking` part and
  *   reported with `ThinkingComplete` (4.5.7's streaming path dropped it);
  * - every round trip also publishes a durable `TokenUsage` (source `root`);
+ * - what the loop appends (messages, tool uses, the title) is redacted
+ *   (`schemas/Redaction.ts`, unless the user config turns it off) before it
+ *   is saved or sent again, each redaction reported by a durable
+ *   `SecretsRedacted` right after the append; tools run with the real
+ *   arguments; messages already in the session are never rewritten;
  * - the context window is enforced at the start of every step as 4.5.7 does
  *   (`schemas/Compaction.ts`: compress the older messages keeping 16, 12, 8,
  *   6, then truncate to 4; a "prompt too long" error compresses to 6 and
@@ -50,6 +55,7 @@ import * as Compaction from "../schemas/Compaction.ts"
 import * as ImageAttachment from "../schemas/ImageAttachment.ts"
 import * as Message from "../schemas/Message.ts"
 import * as Provider from "../schemas/Provider.ts"
+import * as Redaction from "../schemas/Redaction.ts"
 import { stableStringify } from "../schemas/RustJson.ts"
 import * as Session from "../schemas/Session.ts"
 import * as SessionEvent from "../schemas/SessionEvent.ts"
@@ -58,6 +64,7 @@ import type { ToolUse } from "../schemas/ToolUse.ts"
 import * as Usage from "../schemas/Usage.ts"
 import * as CodetetherConfig from "./CodetetherConfig.ts"
 import * as ProviderRegistry from "./ProviderRegistry.ts"
+import * as Redactor from "./Redactor.ts"
 import * as SessionBus from "./SessionBus.ts"
 import * as SessionStore from "./SessionStore.ts"
 import * as SystemPrompt from "./SystemPrompt.ts"
@@ -273,6 +280,8 @@ interface State {
   dirty: boolean
   /** The session's lease, once taken. */
   lease: SessionStore.Lease | undefined
+  /** Publishes an event of this prompt. */
+  readonly emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
 }
 
 /**
@@ -288,6 +297,7 @@ export const make = Effect.gen(function*() {
   const bus = yield* SessionBus.SessionBus
   const config = yield* CodetetherConfig.CodetetherConfig
   const systemPrompt = yield* SystemPrompt.SystemPrompt
+  const redactor = yield* Redactor.fromConfig
 
   const storeError = (sessionId: string) =>
   <E>(e: E | SessionStore.SessionStoreError): E | SessionLoopError =>
@@ -307,8 +317,20 @@ export const make = Effect.gen(function*() {
       Effect.mapError(storeError(state.session.id))
     )
 
+  /**
+   * What the loop appends is redacted first (`schemas/Redaction.ts`), so no
+   * secret is saved or sent to the model again; each redaction is reported
+   * by a durable `SecretsRedacted` event. Messages already in the session are
+   * never touched.
+   */
+  const redacted = <A>(state: State, target: Redaction.Report["target"], index: number | null, result: Redaction.Redacted<A>) => {
+    const report = Redaction.report(target, index, result)
+    return Effect.as(report === undefined ? Effect.void : state.emit({ _tag: "SecretsRedacted", payload: report }), result.value)
+  }
+
   const append = Effect.fnUntraced(function*(state: State, message: Message.Message) {
-    state.session = Session.addMessage(state.session, message, yield* Timestamp.now)
+    const clean = yield* redacted(state, "message", state.session.messages.length, Redaction.message(redactor, message))
+    state.session = Session.addMessage(state.session, clean, yield* Timestamp.now)
     state.dirty = true
   })
 
@@ -395,7 +417,13 @@ export const make = Effect.gen(function*() {
     success: boolean
   ) {
     yield* append(state, Message.toolResult(call.id, output))
-    const use: ToolUse = { id: call.id, name: call.name, input: call.arguments, output, success }
+    const use: ToolUse = yield* redacted(state, "tool_use", state.session.toolUses.length, Redaction.toolUse(redactor, {
+      id: call.id,
+      name: call.name,
+      input: call.arguments,
+      output,
+      success
+    }))
     state.session = { ...state.session, toolUses: [...state.session.toolUses, use] }
   })
 
@@ -432,7 +460,7 @@ export const make = Effect.gen(function*() {
     options: PromptOptions,
     emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
   ): Effect.Effect<PromptResult, PromptError> => {
-    const state: State = { session: initial, pending: [], dirty: false, lease: undefined }
+    const state: State = { session: initial, pending: [], dirty: false, lease: undefined, emit }
     const sessionId = initial.id
 
     const body = Effect.gen(function*() {
@@ -461,7 +489,10 @@ export const make = Effect.gen(function*() {
         })
       }
       yield* append(state, ImageAttachment.userMessage(message, options.images ?? []))
-      state.session = Session.generateTitle(state.session)
+      const titled = Session.generateTitle(state.session)
+      if (titled.title !== state.session.title && titled.title !== null) {
+        state.session = { ...titled, title: yield* redacted(state, "title", null, Redaction.string(redactor, titled.title)) }
+      }
       const directory = state.session.metadata.directory ?? process.cwd()
       const systemText = yield* systemPrompt.build(directory)
       const system = Message.text("system", systemText)

@@ -12,7 +12,9 @@
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
@@ -236,6 +238,44 @@ export interface LastOptions {
 }
 
 /**
+ * A session in the trash (`SessionStore` `trash`): its id and when it was
+ * moved there (`deletedAt`, millisecond precision).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrashEntry {
+  readonly id: string
+  readonly deletedAt: Timestamp.Timestamp
+}
+
+/**
+ * A {@link TrashEntry} with the summary of the trashed session, or, when
+ * its file does not decode, `summary` `undefined` and the reason in
+ * `problem`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrashedSession extends TrashEntry {
+  readonly summary: SessionSummary | undefined
+  readonly problem?: string | undefined
+}
+
+/**
+ * Options of {@link SessionStore} `purge`: only the sessions trashed at
+ * least `olderThan` ago (default: all), only those with this `id` (default:
+ * every id).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PurgeOptions {
+  readonly olderThan?: Duration.Input | undefined
+  readonly id?: string | undefined
+}
+
+/**
  * The errors of a conditional write.
  *
  * @since 0.1.0
@@ -314,6 +354,38 @@ export class SessionStore extends Context.Service<SessionStore, {
    * of recreating the file); `InvalidId` or `Io`.
    */
   readonly delete: (id: string, options?: ForceOptions) => Effect.Effect<boolean, SessionStoreError | SessionBusy>
+  /**
+   * Moves the session to the trash instead of deleting it: from then on
+   * `load`, `loadTail`, the listings and `lastForDirectory` do not see it;
+   * {@link restore} brings it back, {@link purge} deletes it for good. The
+   * time (the `Clock`'s) is recorded with it, never in the session's bytes,
+   * which are kept as they are. Trashing a session again (recreated since)
+   * keeps both trashed copies. Returns `false` when there was no session.
+   * Leases as {@link delete}: `SessionBusy` while a prompt holds the lease,
+   * unless `force` (the prompt's next save then fails with `LeaseLost`).
+   * Fails with `InvalidId` or `Io`.
+   */
+  readonly trash: (id: string, options?: ForceOptions) => Effect.Effect<boolean, SessionStoreError | SessionBusy>
+  /**
+   * Moves the most recently trashed copy of session `id` back, unchanged, and
+   * returns its entry. Never overwrites: a live session with that id is a
+   * `SessionConflict` (`Exists`) and the trashed copy stays. Fails with
+   * `NotFound` when nothing with that id is in the trash, `SessionBusy` when
+   * a prompt holds the id's lease, `InvalidId` or `Io`.
+   */
+  readonly restore: (id: string) => Effect.Effect<TrashedSession, SessionStoreError | SessionBusy | SessionConflict>
+  /**
+   * The sessions in the trash, most recently trashed first, with their
+   * summaries (a trashed file that does not decode is listed with its
+   * `problem`). Fails with `Io` when the trash cannot be read.
+   */
+  readonly listTrash: Effect.Effect<ReadonlyArray<TrashedSession>, SessionStoreError>
+  /**
+   * Deletes trashed sessions for good (see {@link PurgeOptions}) and returns
+   * what it deleted, most recently trashed first. Fails with `InvalidId`
+   * (an `id` option that cannot name a session) or `Io`.
+   */
+  readonly purge: (options?: PurgeOptions) => Effect.Effect<ReadonlyArray<TrashEntry>, SessionStoreError>
   /**
    * Takes the session's lease for a prompt, held until the scope closes: a
    * second `lease` (any process, any machine sharing the store) fails at once
@@ -395,6 +467,43 @@ export const idProblem = (id: string): string | undefined => {
 
 const noSessions = () => new SessionStoreError({ reason: "NotFound", message: "No sessions found" })
 
+const notInTrash = (id: string) =>
+  new SessionStoreError({ reason: "NotFound", message: `No trashed session ${id}`, sessionId: id })
+
+const restoreConflict = (id: string) =>
+  new SessionConflict({
+    sessionId: id,
+    reason: "Exists",
+    message: `session ${id} exists; the trashed copy was not restored over it (delete or rename the live session first)`
+  })
+
+const deletedAtOf = (ms: number): Timestamp.Timestamp => Timestamp.fromEpochNanos(BigInt(ms) * 1_000_000n)
+
+/** The purge cut-off in ms since the epoch: entries trashed at or before it go (`Infinity`: all). */
+const purgeCutoff = Effect.fnUntraced(function*(options: PurgeOptions | undefined) {
+  if (options?.id !== undefined) yield* validateId(options.id)
+  if (options?.olderThan === undefined) return Number.POSITIVE_INFINITY
+  const age = Duration.fromInput(options.olderThan)
+  if (age._tag === "None") {
+    return yield* new SessionStoreError({ reason: "InvalidId", message: `Invalid purge age ${String(options.olderThan)}` })
+  }
+  return (yield* Clock.currentTimeMillis) - Duration.toMillis(age.value)
+})
+
+/**
+ * The name of a trash directory for a deletion at `ms` (UTC, file-name safe):
+ * `2026-11-30T20-21-29.123Z`.
+ */
+const trashDirName = (ms: number): string => new Date(ms).toISOString().replace(/:/g, "-")
+
+/** The time of a trash directory's name, or `undefined` for any other name. */
+const parseTrashDirName = (name: string): number | undefined => {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{3})Z$/.exec(name)
+  if (match === null) return undefined
+  const ms = Date.parse(`${match[1]}T${match[2]}:${match[3]}:${match[4]}.${match[5]}Z`)
+  return Number.isNaN(ms) ? undefined : ms
+}
+
 const checkWindow = (window: number): Effect.Effect<number, SessionStoreError> =>
   window === Number.POSITIVE_INFINITY || (Number.isInteger(window) && window >= 0)
     ? Effect.succeed(window)
@@ -471,11 +580,18 @@ const SHORT_LOCK_WAIT_MS = 2_000
  * point inside the data dir (the parent of `sessionsDir`); the sessions
  * directory itself must not be a symlink for writes.
  *
+ * With `gitignore`, creating the data dir (the parent of `sessionsDir`) also
+ * writes `<data_dir>/.gitignore` holding `*` (see {@link layerFileSystem}).
+ *
  * @since 0.1.0
  * @category constructors
  */
-export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => {
+export const makeFileSystem = (
+  sessionsDir: string,
+  options: { readonly gitignore?: boolean | undefined } = {}
+): SessionStore["Service"] => {
   const dataDir = NodePath.dirname(sessionsDir)
+  const dirOptions: SafeFs.EnsureDirOptions = options.gitignore === true ? { gitignoreIn: dataDir } : {}
   const readOptions: SessionFile.ReadOptions = { within: dataDir }
   const indexLock = Semaphore.makeUnsafe(1)
   const pathOf = (id: string) => NodePath.join(sessionsDir, `${id}.json`)
@@ -495,7 +611,7 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
   const makeSessionsDir = (id: string) =>
     Effect.try({
       try: () => {
-        SafeFs.ensureDirSync(sessionsDir)
+        SafeFs.ensureDirSync(sessionsDir, 0o700, dirOptions)
         if (!swept) {
           swept = true
           removeStaleTemps(sessionsDir)
@@ -740,6 +856,137 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     }))
   })
 
+
+  // --- the trash: <data_dir>/trash/<deletion time>/<id>.json -------------------
+
+  const trashDir = NodePath.join(dataDir, "trash")
+
+  /** The trash's deletion directories (real directories only, never a symlink), newest first. */
+  const trashDirs = (): ReadonlyArray<{ readonly path: string; readonly ms: number }> => {
+    const top = NodeFs.lstatSync(trashDir, { throwIfNoEntry: false })
+    if (top === undefined) return []
+    if (!top.isDirectory()) throw new SafeFs.SafeFsError("NotRegular", trashDir, "is not a directory (a symlink?)")
+    const out: Array<{ path: string; ms: number }> = []
+    for (const name of NodeFs.readdirSync(trashDir)) {
+      const ms = parseTrashDirName(name)
+      const path = NodePath.join(trashDir, name)
+      if (ms !== undefined && NodeFs.lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true) out.push({ path, ms })
+    }
+    return out.sort((a, b) => b.ms - a.ms)
+  }
+
+  /** Every trashed session file, newest deletion first. */
+  const trashFiles = Effect.try({
+    try: () =>
+      trashDirs().flatMap((dir) =>
+        NodeFs.readdirSync(dir.path).flatMap((name) => {
+          const id = SessionFile.idOfPath(name)
+          if (extensionOf(name) !== "json" || idProblem(id) !== undefined) return []
+          return [{ id, ms: dir.ms, dir: dir.path, path: NodePath.join(dir.path, name), deletedAt: deletedAtOf(dir.ms) }]
+        })
+      ),
+    catch: ioError(undefined, trashDir, "Cannot read the trash")
+  })
+
+  const trashedSummary = (file: { readonly id: string; readonly path: string; readonly deletedAt: Timestamp.Timestamp }) =>
+    Effect.tryPromise({ try: () => SessionFile.readSummary(file.path, readOptions), catch: fromReadError(file.id) }).pipe(
+      Effect.map((summary): TrashedSession => ({ id: file.id, deletedAt: file.deletedAt, summary })),
+      Effect.catch((e) => Effect.succeed<TrashedSession>({ id: file.id, deletedAt: file.deletedAt, summary: undefined, problem: e.message }))
+    )
+
+  const removeIfEmpty = (dir: string) => {
+    try {
+      NodeFs.rmdirSync(dir)
+    } catch {
+      // not empty, or gone
+    }
+  }
+
+  /** Moves `<id>.json` (whatever it is: renames never follow a symlink) into a new deletion directory. */
+  const moveToTrash = (id: string, now: number): boolean => {
+    if (NodeFs.lstatSync(pathOf(id), { throwIfNoEntry: false }) === undefined) return false
+    SafeFs.ensureDirSync(trashDir)
+    for (let ms = now;; ms++) {
+      const dir = NodePath.join(trashDir, trashDirName(ms))
+      SafeFs.ensureDirSync(dir)
+      const target = NodePath.join(dir, `${id}.json`)
+      if (NodeFs.lstatSync(target, { throwIfNoEntry: false }) !== undefined) continue
+      try {
+        NodeFs.renameSync(pathOf(id), target)
+      } catch (e) {
+        removeIfEmpty(dir)
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return false
+        throw e
+      }
+      return true
+    }
+  }
+
+  /** Moves a trashed file back without ever replacing a live one. */
+  const moveBack = (from: string, to: string): "moved" | "exists" | "missing" => {
+    try {
+      NodeFs.linkSync(from, to) // fails when `to` exists, atomically
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === "EEXIST") return "exists"
+      if (code === "ENOENT") return "missing"
+      // a file system without hard links: check, then rename (under the session's lock)
+      if (NodeFs.lstatSync(to, { throwIfNoEntry: false }) !== undefined) return "exists"
+      NodeFs.renameSync(from, to)
+      return "moved"
+    }
+    NodeFs.rmSync(from, { force: true })
+    return "moved"
+  }
+
+  const trash = Effect.fn("SessionStore.trash")(function*(id: string, options?: ForceOptions) {
+    yield* validateId(id)
+    if (!NodeFs.existsSync(sessionsDir)) return false
+    const now = yield* Clock.currentTimeMillis
+    return yield* exclusive(id, Effect.gen(function*() {
+      yield* takeLock(id, "delete", options)
+      return yield* Effect.try({
+        try: () => moveToTrash(id, now),
+        catch: ioError(id, pathOf(id), "Cannot move to the trash")
+      })
+    }))
+  })
+
+  const restore = Effect.fn("SessionStore.restore")(function*(id: string) {
+    yield* validateId(id)
+    return yield* exclusive(id, Effect.gen(function*() {
+      yield* takeLock(id, "save")
+      const file = (yield* trashFiles).find((f) => f.id === id)
+      if (file === undefined) return yield* notInTrash(id)
+      const entry = yield* trashedSummary(file)
+      const moved = yield* Effect.try({
+        try: () => moveBack(file.path, pathOf(id)),
+        catch: ioError(id, file.path, "Cannot restore")
+      })
+      if (moved === "exists") return yield* restoreConflict(id)
+      if (moved === "missing") return yield* notInTrash(id)
+      removeIfEmpty(file.dir)
+      return entry
+    }))
+  })
+
+  const listTrash = Effect.gen(function*() {
+    return yield* Effect.forEach(yield* trashFiles, trashedSummary, { concurrency: 4 })
+  }).pipe(Effect.withSpan("SessionStore.listTrash"))
+
+  const purge = Effect.fn("SessionStore.purge")(function*(options?: PurgeOptions) {
+    const cutoff = yield* purgeCutoff(options)
+    const files = (yield* trashFiles).filter((f) => f.ms <= cutoff && (options?.id === undefined || f.id === options.id))
+    yield* Effect.try({
+      try: () => {
+        for (const file of files) NodeFs.rmSync(file.path, { force: true })
+        for (const dir of new Set(files.map((f) => f.dir))) removeIfEmpty(dir)
+      },
+      catch: ioError(undefined, trashDir, "Cannot purge the trash")
+    })
+    return files.map(({ deletedAt, id }): TrashEntry => ({ id, deletedAt }))
+  })
+
   const lease = Effect.fn("SessionStore.lease")(function*(session: Session, options?: ForceOptions) {
     const id = yield* validateId(session.id)
     const holder = yield* takeLock(id, "prompt", options)
@@ -858,6 +1105,10 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
     load,
     loadTail,
     delete: delete_,
+    trash,
+    restore,
+    listTrash,
+    purge,
     lease,
     list: list(),
     listForDirectory,
@@ -995,6 +1246,49 @@ export const makeMemory = (): SessionStore["Service"] => {
     }
     return files.delete(id)
   })
+
+  /** Trashed sessions: id, deletion time (ms) and bytes, in the order trashed. */
+  const trashed: Array<{ readonly id: string; readonly ms: number; readonly bytes: Uint8Array }> = []
+  const entryOf = (t: { readonly id: string; readonly ms: number; readonly bytes: Uint8Array }): TrashedSession => {
+    const decoded = SessionJson.decode(t.bytes)
+    return Result.isSuccess(decoded)
+      ? { id: t.id, deletedAt: deletedAtOf(t.ms), summary: SessionSummary_.fromSession(decoded.success) }
+      : { id: t.id, deletedAt: deletedAtOf(t.ms), summary: undefined, problem: decoded.failure.message }
+  }
+  const newestFirst = () => [...trashed].sort((a, b) => b.ms - a.ms)
+  const trash = Effect.fn("SessionStore.trash")(function*(id: string, options?: ForceOptions) {
+    yield* validateId(id)
+    const held = busy(id)
+    if (held !== undefined) {
+      if (options?.force !== true) return yield* held
+      leases.delete(id)
+    }
+    const file = files.get(id)
+    if (file === undefined) return false
+    let ms = yield* Clock.currentTimeMillis
+    while (trashed.some((t) => t.id === id && t.ms === ms)) ms++
+    trashed.push({ id, ms, bytes: file.bytes })
+    files.delete(id)
+    return true
+  })
+  const restore = Effect.fn("SessionStore.restore")(function*(id: string) {
+    yield* validateId(id)
+    const held = busy(id)
+    if (held !== undefined) return yield* held
+    const item = newestFirst().find((t) => t.id === id)
+    if (item === undefined) return yield* notInTrash(id)
+    if (files.has(id)) return yield* restoreConflict(id)
+    files.set(id, { bytes: item.bytes, sequence: ++sequence })
+    trashed.splice(trashed.indexOf(item), 1)
+    return entryOf(item)
+  })
+  const listTrash = Effect.sync(() => newestFirst().map(entryOf)).pipe(Effect.withSpan("SessionStore.listTrash"))
+  const purge = Effect.fn("SessionStore.purge")(function*(options?: PurgeOptions) {
+    const cutoff = yield* purgeCutoff(options)
+    const gone = newestFirst().filter((t) => t.ms <= cutoff && (options?.id === undefined || t.id === options.id))
+    for (const item of gone) trashed.splice(trashed.indexOf(item), 1)
+    return gone.map((t): TrashEntry => ({ id: t.id, deletedAt: deletedAtOf(t.ms) }))
+  })
   const lease = Effect.fn("SessionStore.lease")(function*(session: Session, options?: ForceOptions) {
     const id = yield* validateId(session.id)
     const held = busy(id)
@@ -1066,6 +1360,10 @@ export const makeMemory = (): SessionStore["Service"] => {
     load,
     loadTail,
     delete: delete_,
+    trash,
+    restore,
+    listTrash,
+    purge,
     lease,
     list: list(),
     listForDirectory,
@@ -1074,7 +1372,12 @@ export const makeMemory = (): SessionStore["Service"] => {
 }
 
 /**
- * The store on disk, in the data dir given by {@link DataDir.DataDir}.
+ * The store on disk, in the data dir given by {@link DataDir.DataDir}. When
+ * it creates a default data dir (`<git root>/.codetether-agent` or
+ * `<cwd>/.codetether-agent`; not one given by `--data-dir` or
+ * `CODETETHER_DATA_DIR`), it writes a `.gitignore` holding `*` in it, so the
+ * sessions are never committed by accident; an existing `.gitignore` is never
+ * touched.
  *
  * @since 0.1.0
  * @category layers
@@ -1083,7 +1386,7 @@ export const layerFileSystem: Layer.Layer<SessionStore, never, DataDir.DataDir> 
   SessionStore,
   Effect.gen(function*() {
     const dataDir = yield* DataDir.DataDir
-    return makeFileSystem(dataDir.sessionsDir)
+    return makeFileSystem(dataDir.sessionsDir, { gitignore: DataDir.isDefault(dataDir) })
   })
 )
 

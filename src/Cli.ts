@@ -11,6 +11,7 @@ import * as Option from "effect/Option"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
+import * as ClaudeImport from "../services/ClaudeImport.ts"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"
@@ -80,8 +81,8 @@ export const root = Command.make("codetether").pipe(
         flags: { maxSteps: Option.getOrUndefined(input.maxSteps), maxTokens: Option.getOrUndefined(input.maxTokens) }
       })
     )),
-    Sessions.command.pipe(Command.provide(CodexImport.layer)),
-    Import.importCommand.pipe(Command.provide(CodexImport.layer)),
+    Sessions.command.pipe(Command.provide(Layer.merge(CodexImport.layer, ClaudeImport.layer))),
+    Import.importCommand.pipe(Command.provide(Layer.merge(CodexImport.layer, ClaudeImport.layer))),
     Providers.command.pipe(Command.provide(ProviderRegistry.layerConfig)),
     Config.command.pipe(Command.provide(CodetetherConfig.layer))
   ]),

@@ -12,6 +12,7 @@
  * @since 0.1.0
  */
 import * as Layer from "effect/Layer"
+import * as ClaudeImport from "../services/ClaudeImport.ts"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"
@@ -51,6 +52,7 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
       SessionBus.layer().pipe(Layer.provide(DurableSink.layerJsonl)),
       SystemPrompt.layer,
       CodexImport.layer,
+      ClaudeImport.layer,
       Images.layer
     )),
     Layer.provideMerge(Layer.merge(providers, config))
@@ -61,8 +63,8 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
  * Everything on top of the store that a prompt needs: the providers
  * (environment and `<data_dir>/providers.json`), the built-in tools, the event
  * bus with the JSONL durable sink in `<data_dir>/events/`, the configuration
- * (files, environment), the build-agent system prompt, the Codex importer and
- * image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
+ * (files, environment), the build-agent system prompt, the Codex and Claude
+ * Code importers and image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
  * `SessionStore`, and the platform's `FileSystem` and `ChildProcessSpawner`
  * (`NodeServices.layer` of `@effect/platform-node`) for the tools.
  *

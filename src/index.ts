@@ -11,6 +11,10 @@
  */
 
 /** @since 0.1.0 */
+export * as ClaudeImport from "../services/ClaudeImport.ts"
+/** @since 0.1.0 */
+export * as ClaudeTranscript from "../schemas/ClaudeTranscript.ts"
+/** @since 0.1.0 */
 export * as Codetether from "./Codetether.ts"
 /** @since 0.1.0 */
 export * as CodetetherConfig from "../services/CodetetherConfig.ts"
@@ -38,6 +42,10 @@ export * as Provider from "../schemas/Provider.ts"
 export * as ProviderRegistry from "../services/ProviderRegistry.ts"
 /** @since 0.1.0 */
 export * as ProviderTrust from "../services/ProviderTrust.ts"
+/** @since 0.1.0 */
+export * as Redaction from "../schemas/Redaction.ts"
+/** @since 0.1.0 */
+export * as Redactor from "../services/Redactor.ts"
 /** @since 0.1.0 */
 export * as RlmConfig from "../schemas/RlmConfig.ts"
 /** @since 0.1.0 */

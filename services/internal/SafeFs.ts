@@ -286,16 +286,50 @@ export const appendFile = async (path: string, data: string | Uint8Array): Promi
   }
 }
 
+/** What codetether writes to the `.gitignore` of a data dir it creates: ignore everything. */
+export const GITIGNORE = "*\n"
+
+/**
+ * Options of {@link ensureDir}: `gitignoreIn`, a directory (the data dir) that
+ * gets a `.gitignore` holding `*` when this call creates it (it or one of its
+ * parents did not exist before), so its sessions are never committed by
+ * accident.
+ */
+export interface EnsureDirOptions {
+  readonly gitignoreIn?: string | undefined
+}
+
+/**
+ * Writes `<dir>/.gitignore` (`*`) when `created`, the first directory a
+ * recursive mkdir created, is `dir` or one of its parents. The file is
+ * created with `O_EXCL|O_NOFOLLOW` (never overwrites, never follows a
+ * symlink), best effort: a failure is ignored (the directory is ours and new).
+ */
+const gitignoreIfCreated = (created: string | undefined, options: EnsureDirOptions | undefined): void => {
+  const dir = options?.gitignoreIn
+  if (created === undefined || dir === undefined || !isWithin(NodePath.resolve(created), NodePath.resolve(dir))) return
+  try {
+    const fd = NodeFs.openSync(NodePath.join(dir, ".gitignore"), O_CREATE_EXCL, 0o600)
+    try {
+      NodeFs.writeSync(fd, GITIGNORE)
+    } finally {
+      NodeFs.closeSync(fd)
+    }
+  } catch {
+    // exists already, or cannot be written: the directory still works
+  }
+}
+
 /**
  * Makes sure `dir` exists as a real directory (created `mode`, default 0700,
  * with its missing parents). Fails with `Symlink` when `dir` is a symlink and
  * with `NotRegular` when it is something other than a directory: a data dir's
  * `sessions/` or `events/` planted as a symlink by a repository is never
- * written through.
+ * written through. See {@link EnsureDirOptions} for `gitignoreIn`.
  */
-export const ensureDir = async (dir: string, mode = 0o700): Promise<void> => {
+export const ensureDir = async (dir: string, mode = 0o700, options?: EnsureDirOptions): Promise<void> => {
   try {
-    await NodeFs.promises.mkdir(dir, { recursive: true, mode })
+    gitignoreIfCreated(await NodeFs.promises.mkdir(dir, { recursive: true, mode }), options)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException)?.code
     if (code !== "EEXIST") throw fromNodeError(dir, e)
@@ -311,9 +345,9 @@ export const ensureDir = async (dir: string, mode = 0o700): Promise<void> => {
 }
 
 /** {@link ensureDir}, synchronously. */
-export const ensureDirSync = (dir: string, mode = 0o700): void => {
+export const ensureDirSync = (dir: string, mode = 0o700, options?: EnsureDirOptions): void => {
   try {
-    NodeFs.mkdirSync(dir, { recursive: true, mode })
+    gitignoreIfCreated(NodeFs.mkdirSync(dir, { recursive: true, mode }), options)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException)?.code
     if (code !== "EEXIST") throw fromNodeError(dir, e)

@@ -1,7 +1,9 @@
 /**
  * `codetether import codex [--id ID] [--all] [--json]`: imports OpenAI Codex
  * CLI sessions into the session store (codetether-agent 4.5.7
- * `import_codex_sessions_for_directory` / `import_codex_session_by_id`).
+ * `import_codex_sessions_for_directory` / `import_codex_session_by_id`);
+ * `codetether import claude` does the same for Claude Code sessions
+ * (`ClaudeImport`).
  *
  * - default: the Codex sessions whose cwd is the current directory;
  * - `--id ID`: that one session, whatever its directory;
@@ -20,6 +22,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import { currentDirectory, json, printLine } from "./shared.ts"
 
@@ -34,10 +37,10 @@ export class ImportCommandError extends Schema.TaggedError<ImportCommandError>()
   message: Schema.String
 }) {}
 
-const render = (report: CodexImport.ImportReport, scope: string) =>
+const render = (report: CodexImport.ImportReport, scope: string, agent = "Codex") =>
   Effect.gen(function*() {
     if (report.sessions.length + report.failed.length === 0) {
-      yield* printLine(`No Codex sessions found ${scope}.`)
+      yield* printLine(`No ${agent} sessions found ${scope}.`)
       return
     }
     for (const { id, status, title } of report.sessions) {
@@ -115,14 +118,84 @@ export const codexCommand = Command.make("codex", {
   ])
 )
 
+const singleReport = (result: CodexImport.ImportResult): CodexImport.ImportReport => {
+  const imported = result.status === "imported"
+  return {
+    imported: imported ? 1 : 0,
+    skipped: imported ? 0 : 1,
+    importedIds: imported ? [result.id] : [],
+    skippedIds: imported ? [] : [result.id],
+    failed: [],
+    sessions: [result]
+  }
+}
+
 /**
- * `import`: the parent of `import codex`. The lead wires it into the root
- * command and provides `CodexImport` (which needs `SessionStore`).
+ * `import claude`: Claude Code sessions (`$CLAUDE_CONFIG_DIR/projects/` or
+ * `~/.claude/projects/`): those of the current directory, one (`--id`) or
+ * all (`--all`), with the same output and persist rule as `import codex`.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const claudeCommand = Command.make("claude", {
+  id: Flag.String("id").pipe(
+    Flag.withDescription("Import only the Claude Code session with this id (any directory)"),
+    Flag.optional
+  ),
+  all: Flag.Boolean("all").pipe(
+    Flag.withDescription("Import every Claude Code session, not only those of the current directory"),
+    Flag.withDefault(false)
+  ),
+  json
+}, Effect.fn("import.claude")(function*({ all, id, json }) {
+  const claude = yield* ClaudeImport.ClaudeImport
+  if (Option.isSome(id) && all) {
+    return yield* new ImportCommandError({ message: "--id and --all cannot be used together" })
+  }
+  let report: CodexImport.ImportReport
+  let scope: string
+  if (Option.isSome(id)) {
+    report = singleReport(yield* claude.importOne(id.value))
+    scope = `with id ${id.value}`
+  } else if (all) {
+    report = yield* claude.importAll
+    scope = claude.home === undefined ? "" : `in ${claude.home}`
+  } else {
+    const directory = yield* currentDirectory
+    report = yield* claude.importForDirectory(directory)
+    scope = `for ${directory}`
+  }
+  if (json) {
+    const { failed, imported, importedIds, skipped, skippedIds } = report
+    yield* printLine(JSON.stringify({ imported, skipped, importedIds, skippedIds, failed }))
+  } else {
+    yield* render(report, scope, "Claude Code")
+  }
+  if (report.failed.length > 0) {
+    return yield* new ImportCommandError({
+      message: `${report.failed.length} Claude Code session${report.failed.length === 1 ? "" : "s"} could not be imported`
+    })
+  }
+})).pipe(
+  Command.withDescription(
+    "Import Claude Code sessions (transcripts under $CLAUDE_CONFIG_DIR/projects, else ~/.claude/projects)"
+  ),
+  Command.withExamples([
+    { command: "codetether import claude", description: "Import the Claude Code sessions of the current directory" },
+    { command: "codetether import claude --id 30210cd6-1912-46b7-8b72-34bf998a507a", description: "Import one session" },
+    { command: "codetether import claude --all --json", description: "Import every Claude Code session; print counts as JSON" }
+  ])
+)
+
+/**
+ * `import`: the parent of `import codex` and `import claude`. The root
+ * command provides `CodexImport` and `ClaudeImport` (which need `SessionStore`).
  *
  * @since 0.1.0
  * @category commands
  */
 export const importCommand = Command.make("import").pipe(
-  Command.withDescription("Import sessions written by other coding agents"),
-  Command.withSubcommands([codexCommand])
+  Command.withDescription("Import sessions written by other coding agents (Codex CLI, Claude Code)"),
+  Command.withSubcommands([codexCommand, claudeCommand])
 )

@@ -1,7 +1,7 @@
 /**
  * `codetether run [message...]`: the main job. Runs one prompt in the current
  * directory: a new session, the last one of this directory (`--continue`), or
- * a given one (`--session`, native or Codex); tool calls run here; the
+ * a given one (`--session`, native, Claude Code or Codex); tool calls run here; the
  * session is saved after every step.
  *
  * Output: on a TTY the answer streams to stdout while a spinner and the tool
@@ -21,6 +21,7 @@ import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as SessionEvent from "../../schemas/SessionEvent.ts"
+import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import * as Images from "../../services/Images.ts"
@@ -68,6 +69,9 @@ const sessionFor = (options: {
       return yield* new RunUsageError({ message: "Use either --continue or --session, not both" })
     }
     if (Option.isSome(options.session)) {
+      // a Claude Code session with this id is imported first (persist rule), else native or Codex
+      const claude = yield* (yield* ClaudeImport.ClaudeImport).importIfFound(options.session.value)
+      if (Option.isSome(claude)) return claude.value
       const codex = yield* CodexImport.CodexImport
       return yield* codex.loadOrImport(options.session.value)
     }
@@ -106,7 +110,7 @@ export const command = Command.make("run", {
     Flag.withDefault(false)
   ),
   session: Flag.String("session").pipe(
-    Flag.withDescription("Continue this session (a codetether id, or a Codex CLI session id to import)"),
+    Flag.withDescription("Continue this session (a codetether id, or a Claude Code or Codex CLI session id to import)"),
     Flag.optional
   ),
   json,

@@ -1,6 +1,7 @@
 /**
  * `codetether sessions list | show | last | delete`: the persistence side of
- * codetether-agent 4.5.7 from the command line.
+ * codetether-agent 4.5.7 from the command line (`delete` moves a session to
+ * the trash: `trash`, `restore` and `purge` are in `trash.ts`).
  *
  * @since 0.1.0
  */
@@ -15,10 +16,13 @@ import type { TailLoad } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as SessionSummary_ from "../../schemas/SessionSummary.ts"
 import { SessionSummary } from "../../schemas/SessionSummary.ts"
+import * as ClaudeTranscript from "../../schemas/ClaudeTranscript.ts"
+import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
 import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
+import * as Trash from "./trash.ts"
 
 const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
 
@@ -33,6 +37,15 @@ const notImportedCodexSessions = Effect.gen(function*() {
     )
   )
   return sessions.filter((s) => s.state === "new").map((s) => CodexRollout.prefixTitle(s.summary))
+})
+
+/** Claude Code sessions that have no native copy yet, titled `[Claude] <title>` (or `[Claude] <id>`). */
+const notImportedClaudeSessions = Effect.gen(function*() {
+  const claude = yield* ClaudeImport.ClaudeImport
+  const sessions = yield* claude.listAll.pipe(
+    Effect.catch((e) => Effect.as(Effect.logWarning(`cannot list Claude Code sessions: ${e.message}`), []))
+  )
+  return sessions.filter((s) => s.state === "new").map((s) => ClaudeTranscript.prefixTitle(s.summary))
 })
 
 const printSession = (load: TailLoad, asJson: boolean) =>
@@ -59,12 +72,13 @@ const list = Command.make("list", {
   // With --all, Codex CLI sessions not imported yet are listed too, titled
   // "[Codex] ..." as 4.5.7's merged listing does.
   const codex = all ? yield* notImportedCodexSessions : []
-  const summaries = [...native, ...codex].sort(SessionSummary_.byUpdatedAtDesc)
+  const claude = all ? yield* notImportedClaudeSessions : []
+  const summaries = [...native, ...codex, ...claude].sort(SessionSummary_.byUpdatedAtDesc)
   const shown = Option.match(limit, { onNone: () => summaries, onSome: (n) => summaries.slice(0, n) })
   yield* printLine(json ? JSON.stringify(encodeSummaries(shown)) : Render.table(shown, { withDirectory: all }))
 })).pipe(
   Command.withDescription(
-    "List sessions, newest first (default: those of the current directory; --all: every session, and Codex CLI sessions not imported yet)"
+    "List sessions, newest first (default: those of the current directory; --all: every session, and Claude Code and Codex CLI sessions not imported yet)"
   ),
   Command.withExamples([
     { command: "codetether sessions list", description: "Sessions of this directory" },
@@ -103,16 +117,19 @@ const delete_ = Command.make("delete", {
   )
 }, Effect.fn("sessions.delete")(function*({ id, force }) {
   const store = yield* SessionStore.SessionStore
-  // Deleting is idempotent in the store (4.5.7); for the user a missing session is an error.
-  if (!(yield* store.delete(id, { force }))) {
+  // Moved to the trash (the store's `delete` stays 4.5.7's hard delete);
+  // for the user a missing session is an error.
+  if (!(yield* store.trash(id, { force }))) {
     return yield* new SessionStore.SessionStoreError({
       reason: "NotFound",
       message: `Session not found: ${id}`,
       sessionId: id
     })
   }
-  yield* printLine(`Deleted session ${id}`)
-})).pipe(Command.withDescription("Delete a session file (refused while a prompt runs on it, unless --force)"))
+  yield* printLine(`Deleted session ${id} (moved to the trash: codetether sessions restore ${id} brings it back)`)
+})).pipe(Command.withDescription(
+  "Delete a session: move it to the trash (refused while a prompt runs on it, unless --force); see trash, restore, purge"
+))
 
 /**
  * The `sessions` command group.
@@ -121,6 +138,6 @@ const delete_ = Command.make("delete", {
  * @category commands
  */
 export const command = Command.make("sessions").pipe(
-  Command.withDescription("List, show, resume-preview and delete saved sessions"),
-  Command.withSubcommands([list, show, last, delete_])
+  Command.withDescription("List, show, resume-preview, delete, restore and purge saved sessions"),
+  Command.withSubcommands([list, show, last, delete_, Trash.trashCommand, Trash.restoreCommand, Trash.purgeCommand])
 )

@@ -11,6 +11,7 @@ import { ConfigProvider, Effect, Exit, Layer, Result } from "effect"
 import { Command } from "effect/cli"
 import * as CodexRollout from "../../schemas/CodexRollout.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as ImportCommand from "../../src/commands/import.ts"
@@ -580,6 +581,7 @@ describe("codetether import codex", () => {
         () =>
           Command.runWith(ImportCommand.importCommand, { version: "test" })(args).pipe(
             Effect.provide(CodexImport.layerHome(home, { uuid: () => UUID })),
+            Effect.provide(ClaudeImport.layerHome(NodePath.join(home, "no-claude-home"))),
             Effect.provideService(SessionStore.SessionStore, store),
             Effect.provide(NodeServices.layer),
             Effect.exit

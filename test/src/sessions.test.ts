@@ -85,7 +85,10 @@ describe("codetether sessions", () => {
       const last = yield* cli(["sessions", "last", "--json"])
       expect(JSON.parse(last.stdout).id).toBe(b.id)
       const deleted = yield* cli(["sessions", "delete", b.id])
-      expect([deleted.code, deleted.stdout.trim()]).toEqual([0, `Deleted session ${b.id}`])
+      expect([deleted.code, deleted.stdout.trim()]).toEqual([
+        0,
+        `Deleted session ${b.id} (moved to the trash: codetether sessions restore ${b.id} brings it back)`
+      ])
       expect(NodeFs.existsSync(NodePath.join(sessions, `${b.id}.json`))).toBe(false)
       expect(JSON.parse((yield* cli(["sessions", "last", "--json"])).stdout).id).toBe(a.id)
     }))
@@ -111,7 +114,7 @@ describe("codetether sessions", () => {
       expect(listed.stderr).toMatch(/^codetether: warning: skipping .*bad\.json/)
       // a corrupt session file can still be deleted
       const deleteCorrupt = yield* cli(["sessions", "delete", "bad"])
-      expect([deleteCorrupt.code, deleteCorrupt.stdout.trim()]).toEqual([0, "Deleted session bad"])
+      expect([deleteCorrupt.code, deleteCorrupt.stdout.trim()]).toEqual([0, "Deleted session bad (moved to the trash: codetether sessions restore bad brings it back)"])
       expect(NodeFs.existsSync(NodePath.join(sessions, "bad.json"))).toBe(false)
       const usage = yield* cli(["sessions", "show"])
       expect(usage.code).toBe(1)

@@ -6,9 +6,12 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Stream } from "effect"
+import { TestClock } from "effect/testing"
 import type * as Scope from "effect/Scope"
 import * as Message from "../../../schemas/Message.ts"
 import * as Session from "../../../schemas/Session.ts"
+import * as SessionSummary from "../../../schemas/SessionSummary.ts"
+import * as Timestamp from "../../../schemas/Timestamp.ts"
 import * as SessionStore from "../../../services/SessionStore.ts"
 import * as Sessions from "../../utils/Sessions.ts"
 
@@ -239,6 +242,120 @@ export const runContract = (name: string, makeStore: MakeStore): void => {
         const newer = { ...imported, updatedAt: Sessions.at(900), title: "newer" }
         expect(yield* store.replaceIfOlder({ ...newer, messages: [] }, Stream.fromIterable(newer.messages))).toBe(true)
         expect(plain(yield* store.load(imported.id))).toEqual(newer)
+      }))
+
+    // --- the trash -------------------------------------------------------------
+
+    it.effect("trash hides a session from loads, listings and resume; listTrash shows it with its time", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        yield* TestClock.setTime(Date.parse("2026-11-30T20:21:29.123Z"))
+        const kept = yield* store.save(Sessions.make({ title: "kept", updatedAt: Sessions.at(10) }))
+        const gone = yield* store.save(Sessions.make({ title: "gone", updatedAt: Sessions.at(20) }))
+        expect(yield* store.trash(gone.id)).toBe(true)
+        expect(failure(yield* Effect.exit(store.load(gone.id)))).toMatchObject({ reason: "NotFound" })
+        expect(failure(yield* Effect.exit(store.loadTail(gone.id, 1)))).toMatchObject({ reason: "NotFound" })
+        expect((yield* store.list).map((s) => s.id)).toEqual([kept.id])
+        expect((yield* store.listForDirectory("/work/project")).map((s) => s.id)).toEqual([kept.id])
+        expect((yield* store.lastForDirectory("/work/project")).session.id).toBe(kept.id)
+        const trash = yield* store.listTrash
+        expect(trash).toEqual([{
+          id: gone.id,
+          deletedAt: "2026-11-30T20:21:29.123Z",
+          summary: { ...SessionSummary.fromSession(plain(gone)) }
+        }])
+        // a missing session: nothing to trash
+        expect(yield* store.trash("no-such-id")).toBe(false)
+        expect(failure(yield* Effect.exit(store.trash("../x")))).toMatchObject({ reason: "InvalidId" })
+        expect(failure(yield* Effect.exit(store.restore("../x")))).toMatchObject({ reason: "InvalidId" })
+      }))
+
+    it.effect("restore brings the session back unchanged; it never overwrites a live session", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const session = Sessions.make({ messages: 4, toolUses: 1 })
+        yield* store.save(session)
+        yield* store.trash(session.id)
+        const restored = yield* store.restore(session.id)
+        expect(restored.id).toBe(session.id)
+        expect(restored.summary?.title).toBe(session.title)
+        const loaded = yield* store.load(session.id)
+        expect(plain(loaded)).toEqual(session)
+        expect(yield* store.listTrash).toEqual([])
+        // what restore returns can be saved and leased again
+        yield* store.save({ ...loaded, title: "after restore" })
+        expect(failure(yield* Effect.exit(store.restore(session.id)))).toMatchObject({ reason: "NotFound" })
+        // trashed, then a new session with the same id is saved: restore refuses
+        yield* store.trash(session.id)
+        const impostor = Sessions.make({ id: session.id, title: "new one" })
+        yield* store.save(impostor)
+        const conflict = failure(yield* Effect.exit(store.restore(session.id)))
+        expect(conflict).toMatchObject({ _tag: "SessionConflict", reason: "Exists", sessionId: session.id })
+        expect((conflict as SessionStore.SessionConflict).message).toContain("not restored")
+        expect((yield* store.load(session.id)).title).toBe("new one")
+        expect((yield* store.listTrash).map((t) => t.summary?.title)).toEqual(["after restore"])
+      }))
+
+    it.effect("a session trashed twice keeps both copies; restore takes the most recent one", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const first = Sessions.make({ title: "first life" })
+        yield* store.save(first)
+        yield* store.trash(first.id)
+        yield* TestClock.adjust("1 hour")
+        yield* store.save(Sessions.make({ id: first.id, title: "second life" }))
+        yield* store.trash(first.id)
+        const trash = yield* store.listTrash
+        expect(trash.map((t) => t.summary?.title)).toEqual(["second life", "first life"])
+        expect(Timestamp.compare(trash[0]!.deletedAt, trash[1]!.deletedAt)).toBe(1)
+        yield* store.restore(first.id)
+        expect((yield* store.load(first.id)).title).toBe("second life")
+        expect((yield* store.listTrash).map((t) => t.summary?.title)).toEqual(["first life"])
+        // the same id trashed twice within one millisecond: both kept
+        yield* store.trash(first.id)
+        yield* store.save(Sessions.make({ id: first.id, title: "third life" }))
+        yield* store.trash(first.id)
+        expect((yield* store.listTrash).map((t) => t.summary?.title).sort()).toEqual(["first life", "second life", "third life"])
+      }))
+
+    it.effect("trashing a leased session is SessionBusy unless forced; a forced trash ends the lease", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const session = yield* store.save(Sessions.make())
+        yield* Effect.scoped(Effect.gen(function*() {
+          const lease = yield* store.lease(session)
+          expect(failure(yield* Effect.exit(store.trash(session.id)))).toMatchObject({ _tag: "SessionBusy", sessionId: session.id })
+          expect(plain(yield* store.load(session.id))).toEqual(plain(session))
+          expect(yield* store.trash(session.id, { force: true })).toBe(true)
+          const error = failure(yield* Effect.exit(lease.save({ ...session, title: "after trash" })))
+          expect(error).toMatchObject({ _tag: "SessionConflict", reason: "LeaseLost" })
+          expect(failure(yield* Effect.exit(store.load(session.id)))).toMatchObject({ reason: "NotFound" })
+        }))
+        expect((yield* store.listTrash).map((t) => t.id)).toEqual([session.id])
+        yield* store.restore(session.id)
+        expect(plain(yield* store.load(session.id))).toEqual(plain(session))
+      }))
+
+    it.effect("purge deletes for good: everything, or what was trashed at least --older-than ago, or one id", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const old = yield* store.save(Sessions.make({ title: "old" }))
+        const recent = yield* store.save(Sessions.make({ title: "recent" }))
+        const other = yield* store.save(Sessions.make({ title: "other" }))
+        yield* store.trash(old.id)
+        yield* TestClock.adjust("40 days")
+        yield* store.trash(recent.id)
+        yield* store.trash(other.id)
+        yield* TestClock.adjust("1 day")
+        const purged = yield* store.purge({ olderThan: "30 days" })
+        expect(purged.map((p) => p.id)).toEqual([old.id])
+        expect((yield* store.listTrash).map((t) => t.id).sort()).toEqual([recent.id, other.id].sort())
+        expect(failure(yield* Effect.exit(store.restore(old.id)))).toMatchObject({ reason: "NotFound" })
+        expect((yield* store.purge({ id: other.id })).map((p) => p.id)).toEqual([other.id])
+        expect(yield* store.purge({ olderThan: "2 days" })).toEqual([])
+        expect((yield* store.purge()).map((p) => p.id)).toEqual([recent.id])
+        expect(yield* store.listTrash).toEqual([])
+        expect(yield* store.list).toEqual([])
       }))
 
     // --- the lease -------------------------------------------------------------
