@@ -18,7 +18,7 @@ const usageRecord = (seq: number, delta: Partial<SessionEvent.TokenDelta> & { re
     completionTokens: 0,
     durationMs: 5,
     ...delta
-  }), "2026-01-01T00:00:00.000000000Z", seq)
+  }), Sessions.at(0), seq)
 
 const prices: Pricing.PriceTable = { a: { input: 1, output: 2, cacheRead: 0.5 }, b: { input: 10, output: 20 } }
 
@@ -69,7 +69,7 @@ describe("SessionCost", () => {
       DurableSink.toRecord("s", {
         _tag: "CompactionCompleted",
         payload: { traceId: "t", strategy: "chunk_compress", beforeTokens: 10, afterTokens: 5, keptMessages: 3 }
-      }, "2026-01-01T00:00:01.000000000Z", 2),
+      }, Sessions.at(1), 2),
       usageRecord(3, { model: "a", promptTokens: 1, messageIndex: 3 })
     ]
     expect(SessionCost.steps(records, prices).map((s) => s.messageIndex)).toEqual([0, 3])
