@@ -186,7 +186,15 @@ export const compile = (query: Query): Effect.Effect<Matcher, SessionSearchError
 const SNIPPET_CONTEXT = 60
 const SNIPPET_MATCH = 120
 
-/** A one-line snippet of `text` around [start, end). */
+/**
+ * A one-line snippet of `text` around the match `[start, end)` (UTF-16
+ * offsets): up to 60 characters on each side and 120 of the match,
+ * whitespace runs collapsed to one space, `…` where the text was cut; never
+ * splits a surrogate pair.
+ *
+ * @since 0.1.0
+ * @category matching
+ */
 export const snippet = (text: string, start: number, end: number): string => {
   const matchEnd = Math.min(end, start + SNIPPET_MATCH)
   let from = Math.max(0, start - SNIPPET_CONTEXT)
@@ -545,7 +553,7 @@ export const makeFileSystem = (sessionsDir: string, options: FileSystemOptions =
           continue
         }
       }
-      let opened: { readonly handle: FileHandle }
+      let opened: { readonly handle: FileHandle; readonly stat: NodeFs.BigIntStats }
       try {
         opened = await SafeFs.openRegular(path, { follow })
       } catch (e) {
@@ -554,9 +562,11 @@ export const makeFileSystem = (sessionsDir: string, options: FileSystemOptions =
         }
         continue
       }
-      const { handle } = opened
+      const { handle, stat } = opened
       try {
-        if (matcher.needle !== undefined && (await containsBytes(handle, buffer, matcher.needle)) === -1) continue
+        if (matcher.needle !== undefined && (await containsBytes(handle, buffer, matcher.needle, 0, Number(stat.size))) === -1) {
+          continue
+        }
         yield* searchFile(handle, { path, id, matcher, maxMessageBytes, buffer })
       } catch (e) {
         const detail = e instanceof Structural.JsonScanError
