@@ -261,7 +261,7 @@ if (childMode === "map") {
   const Timestamp = await import("../schemas/Timestamp.ts")
   const start = performance.now()
   const reader = CodexRollout.makeReader()
-  await Effect.runPromise(Stream.runForEach(CodexImport.lines(path), (line) => Effect.sync(() => void reader.push(line))))
+  await Effect.runPromise(Stream.runForEach(CodexImport.lines(path), (line) => Effect.sync(() => void (line._tag === "Line" && reader.push(line.text)))))
   const now = await Effect.runPromise(Timestamp.now)
   const session = CodexRollout.build(reader.builder, { provenanceUuid: globalThis.crypto.randomUUID(), now })!
   console.log(JSON.stringify({ ms: performance.now() - start, messages: session.messages.length }))

@@ -3,7 +3,7 @@
  * baselines measured in the same run.
  *
  * Options: `--quick` (small corpora, for a smoke run; the figures in the
- * issues' notes come from full runs), `--only store|writers|codex|run|search`.
+ * issues' notes come from full runs), `--only store|writers|codex|run|large|search`.
  * Corpora are generated under $TMPDIR/codetether-bench-<pid> and removed.
  */
 import * as NodeFs from "node:fs"
@@ -12,6 +12,7 @@ import * as NodePath from "node:path"
 import { print, type Row } from "./harness.ts"
 import { benchAgent } from "./agent.ts"
 import { benchCodexImport } from "./codex.ts"
+import { benchLargeSession } from "./large.ts"
 import { benchSearch } from "./search.ts"
 import { benchStore } from "./store.ts"
 import { benchWriters } from "./writers.ts"
@@ -25,6 +26,7 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["writers", "Several writers: leases and conditional saves (issue 8)", (work) => benchWriters(work, quick)],
   ["codex", "Codex import (issue 4)", (work) => benchCodexImport(work)],
   ["run", "codetether run (issue 3)", (work) => benchAgent(work)],
+  ["large", "codetether run --session on a 1 GiB session (issue 8)", (work) => benchLargeSession(work, quick)],
   ["search", "sessions search (issue 13)", (work) => benchSearch(work, quick)]
 ]
 

@@ -8,15 +8,25 @@
  * - the Codex home is `CODEX_HOME` (any directory name), else
  *   `<home>/.codex`;
  * - rollouts are the `*.jsonl` files anywhere under `<codex home>/sessions/`
- *   (symlinks are not followed; unreadable directories are skipped);
+ *   that are regular files (a symlink, FIFO, device or socket named
+ *   `*.jsonl` is skipped with a warning; symlinked directories are not
+ *   followed; unreadable directories are skipped);
  * - thread names come from `<codex home>/session_index.jsonl` (latest
- *   `updated_at` per id wins; malformed lines ignored).
+ *   `updated_at` per id wins; malformed lines ignored). It is read only when
+ *   it is a regular file of at most 16 MiB (`SafeFs.SMALL_FILE_CAP`; a symlink
+ *   is followed only to a file inside the Codex home); otherwise it is
+ *   ignored with a warning.
  *
- * Rollouts are read as a `Stream` of lines, one line decoded at a time by the
- * `CodexRollout` schemas; a rollout of any size is never held as one string.
- * A malformed line is skipped with a warning; a file whose first non-blank
- * line is not a session meta is not a rollout. One bad rollout never blocks
- * another: searches and listings skip it with a warning.
+ * Rollouts are opened non-blocking, as regular files only, and read as a
+ * `Stream` of lines, one line decoded at a time by the `CodexRollout`
+ * schemas; a rollout of any size is never held as one string. A line longer
+ * than `maxLineBytes` (default 64 MiB, {@link DEFAULT_MAX_LINE_BYTES}) is
+ * never held either: it is skipped with a warning naming the file and the
+ * line number (4.5.7 and earlier codetether failed the whole listing or
+ * import with `Invalid string length` on a 608 MB line). A malformed line is
+ * skipped with a warning; a file whose first non-blank line is not a session
+ * meta is not a rollout. One bad rollout never blocks another: searches,
+ * imports and listings skip it with a warning, whatever went wrong.
  *
  * Persist rule (BEHAVIOUR §10.5): when the native session `<id>` exists,
  * decodes, and its `updatedAt` is at least the import's, nothing is written;
@@ -42,7 +52,9 @@ import type { ProvenanceEnv } from "../schemas/Provenance.ts"
 import type { Session } from "../schemas/Session.ts"
 import * as SessionSummary from "../schemas/SessionSummary.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
+import * as LineReader from "./internal/LineReader.ts"
 import { canonicalize, componentsEqual, extensionOf } from "./internal/Paths.ts"
+import * as SafeFs from "./internal/SafeFs.ts"
 import * as CodetetherConfig from "./CodetetherConfig.ts"
 import * as SessionStore from "./SessionStore.ts"
 
@@ -232,7 +244,18 @@ export interface MakeOptions {
   readonly provenanceEnv?: ProvenanceEnv | undefined
   /** Draws the UUID v4 of each new provenance (default `crypto.randomUUID`). */
   readonly uuid?: (() => string) | undefined
+  /** Longest rollout line read, in bytes (default {@link DEFAULT_MAX_LINE_BYTES}); longer ones are skipped. */
+  readonly maxLineBytes?: number | undefined
 }
+
+/**
+ * The longest rollout line codetether reads: 64 MiB. Longer lines are
+ * skipped with a warning naming the file and the line.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_MAX_LINE_BYTES = 64 * SafeFs.MiB
 
 /** At most this many malformed-line warnings per file; the rest are counted in one summary warning. */
 const MAX_LINE_WARNINGS = 10
@@ -243,6 +266,18 @@ const READ_CHUNK_BYTES = 64 * 1024
 const describe = (cause: unknown): string => (cause as Error)?.message ?? String(cause)
 
 const ioError = (path: string, cause: unknown): CodexImportError => {
+  if (cause instanceof SafeFs.SafeFsError) {
+    // the system's own text when there is one (`ENOENT: no such file ...`), else what SafeFs found
+    const system = cause.cause instanceof Error && (cause.kind === "Missing" || cause.kind === "Io")
+      ? cause.cause.message
+      : undefined
+    return new CodexImportError({
+      reason: "Io",
+      message: `Failed to open Codex session ${path}: ${system ?? cause.detail}`,
+      path,
+      cause
+    })
+  }
   const syscall = (cause as { syscall?: string })?.syscall
   return new CodexImportError({
     reason: "Io",
@@ -253,6 +288,17 @@ const ioError = (path: string, cause: unknown): CodexImportError => {
     cause
   })
 }
+
+/**
+ * Turns an unexpected failure while reading the rollout at `path` (a defect:
+ * a bug, or a file that defeats the reader) into an `Io` error, so that the
+ * callers that skip bad rollouts skip this one too.
+ */
+const contained = (path: string) => <A, R>(effect: Effect.Effect<A, CodexImportError, R>) =>
+  Effect.catchDefect(effect, (defect) =>
+    Effect.fail(
+      new CodexImportError({ reason: "Io", message: `Failed to read ${path}: ${describe(defect)}`, path, cause: defect })
+    ))
 
 const storeError = (e: SessionStore.SessionStoreError | SessionStore.SessionBusy, sessionId?: string): CodexImportError =>
   new CodexImportError({
@@ -273,24 +319,65 @@ const notARollout = (path: string, reason: string | undefined): CodexImportError
   })
 
 /**
+ * One line of a rollout: its text and number (from 1), or `TooLong` with its
+ * size in bytes when it is longer than the reader's cap (its text is never
+ * read into memory).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Line = LineReader.Line
+
+/**
  * The lines of a text file as a stream (read in 64 KiB chunks, UTF-8,
  * split on `\n`, `\r\n` or `\r`), so a rollout of any size is read with
- * bounded memory. Open and read failures become `Io` errors. The file is
- * closed when the stream ends or is interrupted.
+ * bounded memory; a line longer than `maxLineBytes` (default
+ * {@link DEFAULT_MAX_LINE_BYTES}) comes as `TooLong`. The file is opened
+ * non-blocking and must be a regular file (not a symlink, FIFO or device).
+ * Open and read failures become `Io` errors. The file is closed when the
+ * stream ends or is interrupted.
  *
  * @since 0.1.0
  * @category streams
  */
-export const lines = (path: string): Stream.Stream<string, CodexImportError> =>
+export const lines = (
+  path: string,
+  options?: { readonly maxLineBytes?: number | undefined }
+): Stream.Stream<Line, CodexImportError> =>
   Stream.suspend(() =>
     Stream.fromAsyncIterable(
-      NodeFs.createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Uint8Array>,
+      (async function*() {
+        const { handle } = await SafeFs.openRegular(path)
+        try {
+          yield* LineReader.readLines(handle, {
+            maxLineBytes: options?.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+            chunkBytes: READ_CHUNK_BYTES
+          })
+        } finally {
+          await handle.close().catch(() => undefined)
+        }
+      })(),
       (cause) => ioError(path, cause)
     )
-  ).pipe(Stream.decodeText(), Stream.splitLines)
+  )
 
-/** Every `*.jsonl` file under `dir`, recursively, sorted by path; symlinks and unreadable directories skipped. */
-const walkRollouts = async (dir: string, out: Array<string>): Promise<void> => {
+const kindOf = (entry: NodeFs.Dirent): string =>
+  entry.isSymbolicLink()
+    ? "a symlink"
+    : entry.isFIFO()
+    ? "a FIFO"
+    : entry.isSocket()
+    ? "a socket"
+    : entry.isCharacterDevice() || entry.isBlockDevice()
+    ? "a device"
+    : "not a regular file"
+
+/**
+ * Every `*.jsonl` regular file under `dir`, recursively, sorted by path;
+ * symlinked directories and unreadable directories skipped; a `*.jsonl`
+ * entry that is not a regular file is skipped and noted in `skipped`.
+ */
+const walkRollouts = async (dir: string, out: Array<string>, skipped: Array<string>): Promise<void> => {
   let entries: Array<NodeFs.Dirent>
   try {
     entries = await NodeFs.promises.readdir(dir, { withFileTypes: true })
@@ -300,8 +387,10 @@ const walkRollouts = async (dir: string, out: Array<string>): Promise<void> => {
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   for (const entry of entries) {
     const path = NodePath.join(dir, entry.name)
-    if (entry.isDirectory()) await walkRollouts(path, out)
-    else if (entry.isFile() && extensionOf(entry.name) === "jsonl") out.push(path)
+    if (entry.isDirectory()) await walkRollouts(path, out, skipped)
+    else if (extensionOf(entry.name) !== "jsonl") continue
+    else if (entry.isFile()) out.push(path)
+    else skipped.push(`Skipping ${path}: ${kindOf(entry)}, not a regular file (Codex rollouts are read only as regular files)`)
   }
 }
 
@@ -319,6 +408,12 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
   const home = options.home
   const uuid = options.uuid ?? (() => globalThis.crypto.randomUUID())
   const env = options.provenanceEnv
+  const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES
+  const linesOf = (path: string) => lines(path, { maxLineBytes })
+  const tooLong = (path: string, line: { readonly number: number; readonly bytes: number }) =>
+    Effect.logWarning(
+      `Skipping line ${line.number} of ${path}: ${line.bytes} bytes, over the ${maxLineBytes}-byte line limit`
+    )
 
   /** The Codex home when it is an existing directory. */
   const presentHome: Effect.Effect<string | undefined> = Effect.promise(async () =>
@@ -341,28 +436,45 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
   })
 
   const rolloutPaths = (codexHome: string): Effect.Effect<ReadonlyArray<string>> =>
-    Effect.promise(async () => {
-      const out: Array<string> = []
-      await walkRollouts(NodePath.join(codexHome, "sessions"), out)
+    Effect.gen(function*() {
+      const { out, skipped } = yield* Effect.promise(async () => {
+        const out: Array<string> = []
+        const skipped: Array<string> = []
+        await walkRollouts(NodePath.join(codexHome, "sessions"), out, skipped)
+        return { out, skipped }
+      })
+      for (const warning of skipped) yield* Effect.logWarning(warning)
       return out
     })
 
-  /** Thread names of `session_index.jsonl` (missing or unreadable file → none). */
+  /**
+   * Thread names of `session_index.jsonl`: none when the file is missing; a
+   * file that is not a regular file (a symlink is followed only inside the
+   * Codex home), is over 16 MiB or cannot be read is ignored with a warning.
+   */
   const readIndex = (codexHome: string): Effect.Effect<ReadonlyMap<string, string | null>> => {
     const path = NodePath.join(codexHome, "session_index.jsonl")
-    const entries: Array<CodexRollout.SessionIndexEntry> = []
-    return Stream.runForEach(lines(path), (line) =>
-      Effect.sync(() => {
-        const entry = CodexRollout.decodeIndexLine(line)
-        if (entry !== undefined) entries.push(entry)
-      })).pipe(
-        Effect.catch((e) =>
-          (e.cause as { code?: string })?.code === "ENOENT"
-            ? Effect.void
-            : Effect.logWarning(`Ignoring Codex session index: ${e.message}`)
-        ),
-        Effect.map(() => CodexRollout.indexTitles(entries))
+    return Effect.tryPromise({
+      try: () => SafeFs.readFile(path, { maxBytes: SafeFs.SMALL_FILE_CAP, follow: { within: codexHome } }),
+      catch: (cause) => cause instanceof SafeFs.SafeFsError ? cause : SafeFs.fromNodeError(path, cause)
+    }).pipe(
+      Effect.map((bytes) => {
+        const entries: Array<CodexRollout.SessionIndexEntry> = []
+        if (bytes !== undefined) {
+          for (const line of new TextDecoder("utf-8").decode(bytes).split(/\r\n|\r|\n/)) {
+            const entry = CodexRollout.decodeIndexLine(line)
+            if (entry !== undefined) entries.push(entry)
+          }
+        }
+        return CodexRollout.indexTitles(entries)
+      }),
+      Effect.catch((e) =>
+        Effect.as(
+          Effect.logWarning(`Ignoring Codex session index ${e.path}: ${e.detail}`),
+          CodexRollout.indexTitles([])
+        )
       )
+    )
   }
 
   /**
@@ -373,9 +485,17 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
   const readMeta = Effect.fnUntraced(function*(path: string, needCwd: boolean) {
     let meta: CodexRollout.SessionMeta | undefined
     let problem: string | undefined
+    let oversized: { readonly number: number; readonly bytes: number } | undefined
     let cwd = ""
-    yield* Stream.runForEachWhile(lines(path), (line) =>
+    yield* Stream.runForEachWhile(linesOf(path), (entry) =>
       Effect.sync(() => {
+        if (entry._tag === "TooLong") {
+          if (meta !== undefined) return true // reported by the full read
+          oversized = entry
+          problem = `line ${entry.number} (${entry.bytes} bytes) is over the ${maxLineBytes}-byte line limit`
+          return false
+        }
+        const line = entry.text
         if (meta === undefined) {
           if (line.trim().length === 0) return true
           const first = CodexRollout.metaOfFirstLine(line)
@@ -397,6 +517,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
         }
         return cwd.length === 0
       }))
+    if (oversized !== undefined) yield* tooLong(path, oversized)
     if (meta === undefined) return yield* notARollout(path, problem)
     return { meta, cwd }
   })
@@ -407,12 +528,16 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
    */
   const readRollout = Effect.fnUntraced(function*(path: string, keepMessages: boolean) {
     const reader = CodexRollout.makeReader({ keepMessages })
-    let lineNumber = 0
     let malformed = 0
     let problem: string | undefined
-    yield* Stream.runForEachWhile(lines(path), (line) => {
-      lineNumber++
-      const pushed = reader.push(line)
+    yield* Stream.runForEachWhile(linesOf(path), (line) => {
+      if (line._tag === "TooLong") {
+        if (reader.started()) return Effect.as(tooLong(path, line), true)
+        problem = `line ${line.number} (${line.bytes} bytes) is over the ${maxLineBytes}-byte line limit`
+        return Effect.succeed(false)
+      }
+      const lineNumber = line.number
+      const pushed = reader.push(line.text)
       switch (pushed._tag) {
         case "Ok":
           return Effect.succeed(true)
@@ -465,9 +590,9 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     Stream.suspend(() => {
       const pending: Array<Message.Message> = []
       const reader = CodexRollout.makeReader({ keepMessages: false, onMessage: (m) => pending.push(m) })
-      return lines(path).pipe(
-        Stream.map((line: string) => {
-          reader.push(line)
+      return linesOf(path).pipe(
+        Stream.map((line) => {
+          if (line._tag === "Line") reader.push(line.text)
           return pending.splice(0)
         }),
         Stream.flattenIterable
@@ -519,6 +644,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     const ordered = [...named, ...paths.filter((p) => !NodePath.basename(p).includes(id))]
     for (const path of ordered) {
       const found = yield* readMeta(path, false).pipe(
+        contained(path),
         Effect.map(({ meta }) => meta.id === id),
         Effect.catch((e) =>
           e.reason === "NotARollout"
@@ -556,6 +682,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     const found: Array<{ readonly path: string; readonly meta: CodexRollout.SessionMeta; readonly cwd: string }> = []
     for (const path of yield* rolloutPaths(codexHome)) {
       const meta = yield* readMeta(path, wanted !== undefined).pipe(
+        contained(path),
         Effect.map(Option.some),
         Effect.catch((e) =>
           e.reason === "NotARollout"
@@ -582,7 +709,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     const codexHome = yield* requireHome
     const titles = yield* readIndex(codexHome)
     for (const { path } of yield* discover(codexHome, directory)) {
-      const outcome = yield* Effect.result(importPathWith(path, titles))
+      const outcome = yield* Effect.result(contained(path)(importPathWith(path, titles)))
       if (Result.isSuccess(outcome)) {
         const { id, status, title } = outcome.success
         ;(status === "imported" ? importedIds : skippedIds).push(id)
@@ -614,7 +741,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     const titles = yield* readIndex(codexHome)
     const out: Array<{ readonly summary: SessionSummary.SessionSummary; readonly path: string }> = []
     for (const { path } of yield* discover(codexHome, directory)) {
-      const builder = yield* Effect.result(readRollout(path, false))
+      const builder = yield* Effect.result(contained(path)(readRollout(path, false)))
       if (Result.isFailure(builder)) {
         yield* Effect.logWarning(`Skipping unreadable Codex rollout: ${builder.failure.message}`)
         continue
@@ -659,7 +786,7 @@ export const make = Effect.fnUntraced(function*(options: MakeOptions) {
     const codexHome = yield* presentHome
     const path = codexHome === undefined ? undefined : yield* findRollout(codexHome, id)
     if (path !== undefined && codexHome !== undefined) {
-      const outcome = yield* Effect.result(importPathWith(path, yield* readIndex(codexHome)))
+      const outcome = yield* Effect.result(contained(path)(importPathWith(path, yield* readIndex(codexHome))))
       if (Result.isSuccess(outcome)) return yield* loadNative(id)
       const native = yield* Effect.result(store.load(id))
       if (Result.isFailure(native)) return yield* outcome.failure
@@ -742,6 +869,6 @@ export const layer: Layer.Layer<CodexImport, Config.ConfigError, SessionStore.Se
  */
 export const layerHome = (
   home: string,
-  options?: { readonly uuid?: (() => string) | undefined }
+  options?: { readonly uuid?: (() => string) | undefined; readonly maxLineBytes?: number | undefined }
 ): Layer.Layer<CodexImport, never, SessionStore.SessionStore> =>
-  Layer.effect(CodexImport, make({ home: NodePath.resolve(home), uuid: options?.uuid }))
+  Layer.effect(CodexImport, make({ home: NodePath.resolve(home), uuid: options?.uuid, maxLineBytes: options?.maxLineBytes }))

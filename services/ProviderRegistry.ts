@@ -116,6 +116,21 @@ export const RetryPolicy = Common.RetryPolicy
 export type RetryPolicy = Common.RetryPolicy
 
 /**
+ * The connect and idle timeouts of provider calls (a `Context.Reference`,
+ * default 60 s and 10 min; {@link layerConfig} reads
+ * `CODETETHER_CONNECT_TIMEOUT_MS` and `CODETETHER_STREAM_IDLE_TIMEOUT_MS`).
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export const StreamTimeouts = Common.StreamTimeouts
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamTimeouts = Common.StreamTimeouts
+
+/**
  * A provider and the model id to ask it for.
  *
  * @since 0.1.0
@@ -455,7 +470,9 @@ export const fromConfig = (
 
 /**
  * The registry of {@link fromConfig}: providers from the environment (through
- * `Config`) and the providers files, with the trust rule applied.
+ * `Config`) and the providers files, with the trust rule applied; also sets
+ * {@link StreamTimeouts} from `CODETETHER_CONNECT_TIMEOUT_MS` and
+ * `CODETETHER_STREAM_IDLE_TIMEOUT_MS`.
  *
  * @since 0.1.0
  * @category layers
@@ -466,7 +483,7 @@ export const layerConfigWith = (
   Layer.effect(
     ProviderRegistry,
     Effect.map(fromConfig(options), ({ keyVariables, providers }) => make(providers, { keyVariables }))
-  )
+  ).pipe(Layer.merge(Common.layerStreamTimeoutsConfig))
 
 /**
  * {@link layerConfigWith} for the process's current directory and the user

@@ -343,7 +343,7 @@ export const make = Effect.gen(function*() {
     let changed = false
     let current = before // the estimate of the messages as they are now
     for (const keepLast of options.keep) {
-      const compressed = Compaction.compressKeepLast(state.session.messages, keepLast, (text) => Compaction.compressText(text, target))
+      const compressed = Compaction.compressKeepLast(state.session.messages, keepLast, (older) => Compaction.compressMessages(older, target))
       if (compressed === undefined) break
       yield* setMessages(state, compressed)
       changed = true

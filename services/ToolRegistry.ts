@@ -18,6 +18,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 import {
   failure,
@@ -223,7 +224,9 @@ export interface BuiltinOptions {
 
 /**
  * The built-in tools in their offered order: `read`, `write`, `edit`,
- * `list`, `glob`, `grep`, `bash`, with the given settings.
+ * `list`, `glob`, `grep`, `bash`, with the given settings. Resources the
+ * tools keep between calls (the `grep` worker) live until the `Scope` closes
+ * (a layer's scope when built in `Layer.effect`).
  *
  * @since 0.1.0
  * @category constructors
@@ -231,7 +234,7 @@ export interface BuiltinOptions {
 export const builtinsWith = (options: BuiltinOptions): Effect.Effect<
   ReadonlyArray<Tool>,
   never,
-  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
+  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner | Scope.Scope
 > =>
   Effect.all([
     Read.make(),
@@ -255,7 +258,7 @@ export const builtinsWith = (options: BuiltinOptions): Effect.Effect<
 export const builtins: Effect.Effect<
   ReadonlyArray<Tool>,
   never,
-  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
+  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner | Scope.Scope
 > = builtinsWith({ bash: { hiddenEnv: ProviderRegistry.BUILTIN_KEY_VARIABLES } })
 
 /**

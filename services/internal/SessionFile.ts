@@ -27,6 +27,13 @@ import * as Structural from "./Structural.ts"
 /** Files up to this many bytes are parsed whole (bytes). */
 export const WHOLE_FILE_LIMIT = 64 << 20
 
+/**
+ * Kept array elements are parsed in batches of at most this many bytes (one
+ * larger element is a batch of its own), so a file larger than V8's maximum
+ * string length (about 512 MiB) loads (bytes).
+ */
+export const ELEMENT_BATCH_BYTES = 32 << 20
+
 /** How much of a file a header read looks at before treating it as legacy layout (bytes, multiple of 64). */
 export const HEADER_PREFIX_BYTES = 16 << 10
 
@@ -72,6 +79,9 @@ const ioError = (path: string, cause: unknown): FileReadError => {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+/** V8's maximum string length (2^29 - 24 UTF-16 units): no larger text can be decoded (bytes, at least). */
+const MAX_STRING_BYTES = (1 << 29) - 24
 
 const TRACKED: ReadonlySet<string> = new Set(["messages", "tool_uses"])
 const HEADER_KEYS: ReadonlySet<string> = new Set(["id", "title", "metadata"])
@@ -154,7 +164,10 @@ const parseRange = (path: string, bytes: Uint8Array, what: string): unknown => {
   let text: string
   try {
     text = utf8.decode(bytes)
-  } catch {
+  } catch (e) {
+    if (bytes.length >= MAX_STRING_BYTES && !(e instanceof TypeError)) {
+      throw corrupt(path, `${what} is ${bytes.length} bytes, more than a JavaScript string can hold`)
+    }
     throw corrupt(path, `${what} is not valid UTF-8`)
   }
   try {
@@ -254,9 +267,14 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
 
 /**
  * Loads a session keeping the last `window` messages and tool uses
- * (`Infinity`: everything), as 4.5.7 `load_tail_from_path`.
+ * (`Infinity`: everything), as 4.5.7 `load_tail_from_path`. Kept elements are
+ * parsed in batches of `batchBytes` (default {@link ELEMENT_BATCH_BYTES}).
  */
-export const readTail = (path: string, window: number, options: ReadOptions = {}): Promise<TailLoad> =>
+export const readTail = (
+  path: string,
+  window: number,
+  options: ReadOptions & { readonly batchBytes?: number } = {}
+): Promise<TailLoad> =>
   withFile(path, async (handle, size, revision) => {
     // A whole load of a file that fits in a string is fastest with JSON.parse;
     // a bounded window (or a huge file) streams, so memory follows the window.
@@ -269,20 +287,28 @@ export const readTail = (path: string, window: number, options: ReadOptions = {}
       return { session: withRevision(session, revision), dropped: 0, fileBytes: size }
     }
     const scan = await scanFile(path, handle, size, window)
+    const batchBytes = options?.batchBytes ?? ELEMENT_BATCH_BYTES
     const value = scan.values
     let droppedMessages = 0
     let droppedToolUses = 0
     for (const [key, ring] of scan.rings) {
-      if (ring.starts.length === 0) {
-        value[key] = []
-      } else {
-        const bytes = await readBytes(handle, ring.starts[0]!, ring.ends[ring.ends.length - 1]!)
-        value[key] = parseRange(
+      // Parsed in batches: the kept elements of a 1 GiB file do not fit in one string.
+      const elements: Array<unknown> = []
+      for (let first = 0; first < ring.starts.length;) {
+        let last = first
+        while (
+          last + 1 < ring.starts.length && ring.ends[last + 1]! - ring.starts[first]! <= batchBytes
+        ) last++
+        const bytes = await readBytes(handle, ring.starts[first]!, ring.ends[last]!)
+        const batch = parseRange(
           path,
           Buffer.concat([Buffer.from("["), bytes, Buffer.from("]")]),
-          `"${key}" (elements ${ring.dropped} to ${ring.count - 1})`
-        )
+          `"${key}" (elements ${ring.dropped + first} to ${ring.dropped + last})`
+        ) as Array<unknown>
+        for (const element of batch) elements.push(element)
+        first = last + 1
       }
+      value[key] = elements
       if (key === "messages") droppedMessages = ring.dropped
       else droppedToolUses = ring.dropped
     }

@@ -11,6 +11,7 @@
  */
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
+import * as Layer from "effect/Layer"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
@@ -39,7 +40,11 @@ import { findRedirectRefused, redactCredentials } from "./SafeFetch.ts"
  * - `Connection`: the request could not be sent or the connection failed
  *   before a response (retried);
  * - `Stream`: the response stream broke, carried an error event, or ended
- *   without a finish (retried only when nothing was emitted yet).
+ *   without a finish (retried only when nothing was emitted yet);
+ * - `Timeout`: no response headers within the connect timeout, or no content
+ *   event within the idle timeout (see {@link StreamTimeouts}; retried only
+ *   when nothing was emitted yet). The message names the timeout, its value
+ *   and its variable.
  *
  * `message` is one readable line starting with the provider name, e.g.
  * `openai: 401 Incorrect API key provided`; it never contains the API key
@@ -62,7 +67,8 @@ export class ProviderError extends Schema.TaggedError<ProviderError>()("Provider
     "RateLimited",
     "Server",
     "Connection",
-    "Stream"
+    "Stream",
+    "Timeout"
   ]),
   message: Schema.String,
   provider: Schema.optional(Schema.String),
@@ -80,7 +86,7 @@ export class ProviderError extends Schema.TaggedError<ProviderError>()("Provider
  */
 export const isRetryable = (error: ProviderError): boolean =>
   error.reason === "RateLimited" || error.reason === "Server" || error.reason === "Connection" ||
-  error.reason === "Stream"
+  error.reason === "Stream" || error.reason === "Timeout"
 
 /**
  * Which SDK and wire protocol a provider speaks: OpenAI Chat Completions
@@ -203,6 +209,108 @@ export interface RetryPolicy {
 export const RetryPolicy = Context.Reference<RetryPolicy>("codetether/ProviderRetryPolicy", {
   defaultValue: () => ({ maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000 })
 })
+
+/**
+ * Time limits of one model call (attempt), in milliseconds:
+ * - `connectMs`: the response headers must arrive within this time after the
+ *   request is sent (default 60,000; `CODETETHER_CONNECT_TIMEOUT_MS`);
+ * - `idleMs`: the response stream must deliver a content event (text,
+ *   thinking, a tool call, usage) at least this often; SSE comments, pings and
+ *   empty chunks do not count (default 600,000;
+ *   `CODETETHER_STREAM_IDLE_TIMEOUT_MS`).
+ *
+ * Either one failing is a `Timeout` {@link ProviderError}, retried per
+ * {@link RetryPolicy} while nothing was emitted. 4.5.7 had neither: a server
+ * that only sent keep-alive comments kept a prompt waiting forever.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StreamTimeouts {
+  readonly connectMs: number
+  readonly idleMs: number
+}
+
+/**
+ * Default of {@link StreamTimeouts} `connectMs` (ms).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 60_000
+
+/**
+ * Default of {@link StreamTimeouts} `idleMs` (ms).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 600_000
+
+/**
+ * The stream timeouts in effect (default: 60 s to connect, 10 min idle).
+ * `layerStreamTimeoutsConfig` sets them from the environment; tests and
+ * embedders provide another value, e.g.
+ * `Effect.provideService(StreamTimeouts, { connectMs: 500, idleMs: 500 })`.
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export const StreamTimeouts = Context.Reference<StreamTimeouts>("codetether/ProviderStreamTimeouts", {
+  defaultValue: () => ({ connectMs: DEFAULT_CONNECT_TIMEOUT_MS, idleMs: DEFAULT_IDLE_TIMEOUT_MS })
+})
+
+/** The longest delay a Node timer accepts (ms); longer settings are lowered to it. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * The per-request timeout given to the SDKs: their own timer is pushed out of
+ * the way, since {@link streamWithRetry} enforces {@link StreamTimeouts} (ms).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const SDK_TIMEOUT_MS = MAX_TIMER_MS
+
+const timeoutVariable = (name: string, fallback: number) =>
+  Effect.gen(function*() {
+    const raw = yield* Config.option(Config.String(name))
+    if (Option.isNone(raw) || raw.value.trim().length === 0) return fallback
+    const text = raw.value.trim()
+    const value = /^\+?\d+$/.test(text) ? Number(text) : Number.NaN
+    if (Number.isSafeInteger(value) && value > 0) return Math.min(value, MAX_TIMER_MS)
+    yield* Effect.logWarning(`Ignoring ${name}=${JSON.stringify(raw.value)}: not a positive integer of milliseconds`)
+    return fallback
+  })
+
+/**
+ * {@link StreamTimeouts} from `CODETETHER_CONNECT_TIMEOUT_MS` and
+ * `CODETETHER_STREAM_IDLE_TIMEOUT_MS` (read through `Config`; positive
+ * integers of milliseconds; unset or blank gives the default; any other value
+ * is ignored with a warning). Fails with a `ConfigError` when a variable
+ * cannot be read.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const streamTimeoutsFromConfig: Effect.Effect<StreamTimeouts, Config.ConfigError> = Effect.gen(function*() {
+  return {
+    connectMs: yield* timeoutVariable("CODETETHER_CONNECT_TIMEOUT_MS", DEFAULT_CONNECT_TIMEOUT_MS),
+    idleMs: yield* timeoutVariable("CODETETHER_STREAM_IDLE_TIMEOUT_MS", DEFAULT_IDLE_TIMEOUT_MS)
+  }
+})
+
+/**
+ * Provides {@link StreamTimeouts} from the environment
+ * ({@link streamTimeoutsFromConfig}).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStreamTimeoutsConfig: Layer.Layer<never, Config.ConfigError> = Layer.effect(
+  StreamTimeouts,
+  streamTimeoutsFromConfig
+)
 
 /**
  * Parses the server's retry hint into milliseconds: `retry-after-ms`
@@ -389,6 +497,11 @@ export interface StreamCall<Chunk> {
   readonly provider: string
   readonly baseUrl: string
   readonly secret: string | undefined
+  /**
+   * Gets ready to send (e.g. imports the SDK and builds the client); runs
+   * before the connect timeout starts.
+   */
+  readonly prepare?: (() => Promise<unknown>) | undefined
   readonly open: (signal: AbortSignal) => Promise<AsyncIterable<Chunk>>
   readonly decoder: () => Decoder<Chunk>
 }
@@ -415,9 +528,13 @@ const retrySchedule = (policy: RetryPolicy, emitted: () => boolean) =>
  * - abort on interruption: each attempt opens the request with the signal of
  *   an `AbortController` that a scope finalizer aborts, so interrupting (or
  *   ending early) aborts the HTTP request;
- * - retries per {@link RetryPolicy} of `RateLimited`, `Server`, `Connection`
- *   and `Stream` failures, only while no event has been emitted (partial
- *   output is never duplicated); 401/403/400/404 fail at once;
+ * - the {@link StreamTimeouts}: response headers within `connectMs` of
+ *   sending, then a content event at least every `idleMs` (SSE comments,
+ *   pings and chunks that decode to no event do not count); either failing
+ *   is a `Timeout` error and aborts the request;
+ * - retries per {@link RetryPolicy} of `RateLimited`, `Server`, `Connection`,
+ *   `Stream` and `Timeout` failures, only while no event has been emitted
+ *   (partial output is never duplicated); 401/403/400/404 fail at once;
  * - a `Stream` error when the SDK stream ends without a finish.
  *
  * @since 0.1.0
@@ -426,6 +543,7 @@ const retrySchedule = (policy: RetryPolicy, emitted: () => boolean) =>
 export const streamWithRetry = <Chunk>(call: StreamCall<Chunk>): Stream.Stream<StreamEvent, ProviderError> =>
   Stream.unwrap(Effect.gen(function*() {
     const policy = yield* RetryPolicy
+    const timeouts = yield* StreamTimeouts
     let emitted = false
     const toError = (error: unknown) => classify(call.provider, error, { secret: call.secret, baseUrl: call.baseUrl })
     const attempt = Stream.unwrap(Effect.gen(function*() {
@@ -433,7 +551,24 @@ export const streamWithRetry = <Chunk>(call: StreamCall<Chunk>): Stream.Stream<S
         Effect.sync(() => new AbortController()),
         (c) => Effect.sync(() => c.abort())
       )
-      const iterable = yield* Effect.tryPromise({ try: () => call.open(controller.signal), catch: toError })
+      if (call.prepare !== undefined) {
+        const prepare = call.prepare
+        yield* Effect.tryPromise({ try: () => prepare(), catch: toError })
+      }
+      const iterable = yield* Effect.tryPromise({ try: () => call.open(controller.signal), catch: toError }).pipe(
+        Effect.timeoutOrElse({
+          duration: Duration.millis(timeouts.connectMs),
+          orElse: () =>
+            Effect.fail(
+              new ProviderError({
+                reason: "Timeout",
+                provider: call.provider,
+                message: `${call.provider}: no response from ${call.baseUrl} within ${timeouts.connectMs} ms ` +
+                  "(connect timeout, CODETETHER_CONNECT_TIMEOUT_MS)"
+              })
+            )
+        })
+      )
       const decoder = call.decoder()
       const closing = Stream.suspend(() => {
         const tail = decoder.end()
@@ -450,6 +585,19 @@ export const streamWithRetry = <Chunk>(call: StreamCall<Chunk>): Stream.Stream<S
       return Stream.fromAsyncIterable(iterable, toError).pipe(
         Stream.map(decoder.chunk),
         Stream.flattenIterable,
+        // each pull waits for the next content event: keep-alives decode to none
+        Stream.timeoutOrElse({
+          duration: Duration.millis(timeouts.idleMs),
+          orElse: () =>
+            Stream.fail(
+              new ProviderError({
+                reason: "Timeout",
+                provider: call.provider,
+                message: `${call.provider}: the response stream sent no content for ${timeouts.idleMs} ms ` +
+                  "(idle timeout, CODETETHER_STREAM_IDLE_TIMEOUT_MS)"
+              })
+            )
+        }),
         Stream.concat(closing)
       )
     }))

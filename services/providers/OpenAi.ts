@@ -5,7 +5,8 @@
  *
  * The SDK is imported the first time the provider streams (start-up time);
  * the client is built once per provider with the SDK's own retries disabled
- * (`maxRetries: 0`): retries are {@link Common.streamWithRetry}'s.
+ * (`maxRetries: 0`) and its own timeout pushed out of the way: retries and
+ * the connect and idle timeouts are {@link Common.streamWithRetry}'s.
  *
  * @since 0.1.0
  */
@@ -361,8 +362,11 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
       provider: config.name,
       baseUrl: config.baseUrl,
       secret,
+      prepare: getClient,
       open: (signal) =>
-        getClient().then((c) => c.chat.completions.create(toWireRequest(request, wire), { signal, maxRetries: 0 })),
+        getClient().then((c) =>
+          c.chat.completions.create(toWireRequest(request, wire), { signal, maxRetries: 0, timeout: Common.SDK_TIMEOUT_MS })
+        ),
       decoder: makeDecoder
     })
   return {

@@ -17,6 +17,13 @@
  * searches by regular expression by default, as this tool is described to
  * the model, and accepts `literal: true` for plain text.
  *
+ * Matching runs in a worker thread (`internal/RegexSearch.ts`) with a time
+ * limit (`timeoutMs`, default 10 s, over the whole call): a pattern that
+ * backtracks catastrophically ends in a tool error naming the limit instead
+ * of freezing the process, and interrupting the call (Ctrl-C) terminates the
+ * worker at once. The tool keeps one idle worker between calls, terminated
+ * when the scope it was built in closes.
+ *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
@@ -24,7 +31,9 @@ import * as FileSystem from "effect/FileSystem"
 import * as Glob from "effect/Glob"
 import * as Schema from "effect/Schema"
 import * as Files from "./internal/Files.ts"
+import type * as Scope from "effect/Scope"
 import * as Paths from "./internal/Paths.ts"
+import * as RegexSearch from "./internal/RegexSearch.ts"
 import { define, type Tool, ToolError } from "./internal/Tool.ts"
 import * as Walk from "./internal/Walk.ts"
 
@@ -43,6 +52,11 @@ export interface Options {
   readonly maxFileBytes?: number | undefined
   /** Characters of a matching line shown (default 300). */
   readonly maxLineLength?: number | undefined
+  /**
+   * Time limit of the matching work of one call, in milliseconds (default
+   * 10,000); past it the call fails with a tool error naming the limit.
+   */
+  readonly timeoutMs?: number | undefined
 }
 
 /**
@@ -81,18 +95,21 @@ Searches the working directory recursively by default; narrow it with path (a di
 Skips binary files, .git and node_modules. Set literal to search for plain text containing regex characters.`
 
 /**
- * Builds the `grep` tool. Needs `FileSystem`.
+ * Builds the `grep` tool. Needs `FileSystem`; its search worker lives until
+ * the `Scope` closes.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.FileSystem> =>
+export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.FileSystem | Scope.Scope> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
+    const workers = yield* RegexSearch.makePool
     const defaultLimit = options?.defaultLimit ?? 100
     const maxLimit = options?.maxLimit ?? 1000
     const maxFileBytes = options?.maxFileBytes ?? 10 * 1024 * 1024
     const maxLineLength = options?.maxLineLength ?? 300
+    const timeoutMs = options?.timeoutMs ?? RegexSearch.DEFAULT_TIMEOUT_MS
 
     return define({
       name: "grep",
@@ -103,8 +120,10 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
           return yield* new ToolError({ reason: "InvalidArguments", message: "pattern is empty" })
         }
         const source = params.literal === true ? params.pattern.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&") : params.pattern
-        const regex = yield* Effect.try({
-          try: () => new RegExp(source, params.ignore_case === true ? "i" : ""),
+        const flags = params.ignore_case === true ? "i" : ""
+        // compiled here only to report a bad pattern; matching runs in the worker
+        yield* Effect.try({
+          try: () => new RegExp(source, flags),
           catch: (error) =>
             new ToolError({
               reason: "InvalidArguments",
@@ -125,25 +144,21 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
         let more = false
         let filesSearched = 0
         let skippedLarge = 0
+        const search = yield* workers.search({ source, flags, maxLineLength, timeoutMs })
 
         /** Searches a text file's bytes; `false` once the match limit is reached. */
-        const searchBytes = (absolute: string, bytes: Uint8Array): boolean => {
-          filesSearched++
-          const shown = Paths.display(context.directory, absolute)
-          const lines = new TextDecoder("utf-8").decode(bytes).split("\n")
-          for (let i = 0; i < lines.length; i++) {
-            const line = lines[i]!
-            if (!regex.test(line)) continue
-            if (results.length === limit) {
+        const searchBytes = (absolute: string, bytes: Uint8Array) =>
+          Effect.gen(function*() {
+            filesSearched++
+            const shown = Paths.display(context.directory, absolute)
+            const found = yield* search.file(bytes, limit - results.length, shown)
+            for (const match of found.matches) results.push(`${shown}:${match.line}: ${match.text}`)
+            if (found.more) {
               more = true
               return false
             }
-            const text = line.trim()
-            const clipped = text.length > maxLineLength ? `${text.slice(0, maxLineLength)}…` : text
-            results.push(`${shown}:${i + 1}: ${clipped}`)
-          }
-          return true
-        }
+            return true
+          })
 
         if (info.type === "Directory") {
           const ignored = Walk.ignoredUnlessNamed(params.include ?? "")
@@ -167,8 +182,10 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
               )
               if (bytes._tag === "None") return true
               // binary files are skipped silently in a directory search
-              return Walk.looksBinary(bytes.value) || searchBytes(entry.absolute, bytes.value)
-            }), { ignored }).pipe(Effect.mapError(Paths.toToolError(shownTarget)))
+              return Walk.looksBinary(bytes.value) || (yield* searchBytes(entry.absolute, bytes.value))
+            }), { ignored }).pipe(
+            Effect.mapError((error) => error._tag === "ToolError" ? error : Paths.toToolError(shownTarget)(error))
+          )
         } else if (info.type !== "File") {
           return yield* new ToolError({
             reason: "InvalidInput",
@@ -186,7 +203,7 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
               message: `${shownTarget} looks like a binary file; grep searches text files`
             })
           }
-          searchBytes(target, bytes)
+          yield* searchBytes(target, bytes)
         }
 
         const notes: Array<string> = []
@@ -212,6 +229,6 @@ export const make = (options?: Options): Effect.Effect<Tool, never, FileSystem.F
           success: true,
           metadata
         }
-      })
+      }, Effect.scoped)
     })
   })

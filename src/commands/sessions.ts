@@ -34,7 +34,11 @@ const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
 const notImportedCodexSessions = Effect.gen(function*() {
   const codex = yield* CodexImport.CodexImport
   const sessions = yield* codex.listAll.pipe(
-    Effect.catch((e) => Effect.as(Effect.logWarning(`cannot list Codex sessions: ${e.message}`), []))
+    // whatever goes wrong with Codex files, the native sessions are listed
+    Effect.catch((e) => Effect.as(Effect.logWarning(`cannot list Codex sessions: ${e.message}`), [])),
+    Effect.catchDefect((defect) =>
+      Effect.as(Effect.logWarning(`cannot list Codex sessions: ${defect instanceof Error ? defect.message : String(defect)}`), [])
+    )
   )
   return sessions.filter((s) => s.state === "new").map((s) => CodexRollout.prefixTitle(s.summary))
 })

@@ -73,6 +73,95 @@ describe("Compaction", () => {
     expect(Compaction.compressText("short", 500)).toBe("short")
   })
 
+  // The algorithm before bounded memory: one array of every character (kept
+  // here as the reference the bounded version must match).
+  const referenceCompressText = (text: string, targetTokens: number): string => {
+    const tokens = Compaction.estimateTokens(text)
+    if (tokens <= targetTokens) return text
+    const chars = Array.from(text)
+    const perToken = chars.length / Math.max(1, tokens)
+    const room = Math.max(0, Math.floor(targetTokens * perToken) - 80)
+    const head = Math.floor(room / 4)
+    const tail = room - head
+    const omitted = chars.length - head - tail
+    return `${chars.slice(0, head).join("")}\n\n[... ${omitted} characters of older conversation omitted ...]\n\n${
+      chars.slice(chars.length - tail).join("")
+    }`
+  }
+
+  const mixed: ReadonlyArray<Message.Message> = [
+    Message.text("system", "be brief"),
+    { role: "user", content: [{ type: "text", text: "café 日本語 🚀🚀 naïve ".repeat(40) }, { type: "image", url: "data:x", mimeType: null }] },
+    {
+      role: "assistant",
+      content: [
+        { type: "thinking", text: "   " },
+        { type: "thinking", text: "plan 🚀 the \ud800 lone surrogate".repeat(20) },
+        { type: "tool_call", id: "c1", name: "read", arguments: "{\"path\":\"a 🚀\"}".repeat(30), thoughtSignature: "sig" }
+      ]
+    },
+    { role: "tool", content: [{ type: "tool_result", toolCallId: "c1", content: "line\twith\ttabs\r\n🚀\udc00x".repeat(50) }] },
+    { role: "user", content: [{ type: "file", path: "src/a.ts", mimeType: "text/plain" }, { type: "text", text: "" }] },
+    Message.text("assistant", "done 🚀")
+  ]
+
+  it("compresses a transcript message by message exactly as the rendered text, at every size", () => {
+    for (const target of [0, 1, 10, 57, 100, 333, 1000, 5000, 100_000]) {
+      const rendered = Compaction.render(mixed)
+      expect(Compaction.compressMessages(mixed, target)).toBe(Compaction.compressText(rendered, target))
+      expect(Compaction.compressText(rendered, target)).toBe(referenceCompressText(rendered, target))
+      expect(Compaction.compressMessages(mixed.slice(2), target, 2)).toBe(
+        Compaction.compressText(Compaction.render(mixed.slice(2), 2), target)
+      )
+    }
+  })
+
+  it("cuts at code points (surrogate pairs and lone surrogates) as the one-array version did; estimates from UTF-8", () => {
+    const alphabet = ["a", " ", "\n", "é", "日", "🚀", "\ud800", "\udc00", "\t"]
+    let seed = 7
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648
+    for (let round = 0; round < 200; round++) {
+      const length = Math.floor(random() * 400)
+      let text = ""
+      for (let i = 0; i < length; i++) text += alphabet[Math.floor(random() * alphabet.length)]
+      const target = Math.floor(random() * 120)
+      expect(Compaction.compressText(text, target)).toBe(referenceCompressText(text, target))
+      // 4.5.7's estimate from the UTF-8 encoding (a lone surrogate is written as U+FFFD)
+      const bytes = new TextEncoder().encode(text)
+      const whitespace = bytes.filter((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === 0x0c).length
+      const ratio = whitespace / bytes.length
+      const perToken = ratio < 0.05 ? 2.8 : ratio < 0.1 ? 3.2 : ratio < 0.2 ? 3.6 : 4.0
+      expect(Compaction.estimateTokens(text)).toBe(bytes.length === 0 ? 0 : Math.ceil(bytes.length / perToken))
+    }
+  })
+
+  it("summarises a transcript larger than a JavaScript string can hold, keeping its first and last lines", () => {
+    const body: Message.ContentPart = { type: "text", text: "x ".repeat(1 << 19) } // 1 MiB characters
+    const messages: Array<Message.Message> = Array.from({ length: 600 }, (_, i) => ({
+      role: i % 2 === 0 ? "user" as const : "assistant" as const,
+      content: [body]
+    }))
+    // 600 MiB of rendered text: more than V8's maximum string length
+    expect(() => Compaction.render(messages)).toThrow(RangeError)
+    const summary = Compaction.compressMessages(messages, 32_000)
+    expect(Compaction.estimateTokens(summary)).toBeLessThanOrEqual(32_000)
+    expect(summary.startsWith("[0 User]\nx x x")).toBe(true)
+    expect(summary.endsWith("x x \n\n---\n")).toBe(true)
+    let lines = 0
+    let characters = 0
+    messages.forEach((m, i) => {
+      for (const line of Compaction.renderLines(m, i)) {
+        lines++
+        characters += line.length
+      }
+    })
+    const total = characters + lines - 1
+    const omitted = Number(/\[\.\.\. (\d+) characters of older conversation omitted \.\.\.\]/.exec(summary)?.[1])
+    const kept = summary.length - `\n\n[... ${omitted} characters of older conversation omitted ...]\n\n`.length
+    expect(omitted + kept).toBe(total)
+    expect(omitted).toBeGreaterThan(600 * (1 << 20) - 200_000)
+  })
+
   it("never cuts between a tool call and its results (4.5.7 left orphan results)", () => {
     const messages = [
       Message.text("user", "u"),

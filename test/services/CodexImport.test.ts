@@ -4,6 +4,7 @@
  */
 import { assert, describe, expect, it } from "@effect/vitest"
 import { NodeServices } from "@effect/platform-node"
+import * as NodeChildProcess from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { ConfigProvider, Effect, Exit, Layer, Result } from "effect"
@@ -140,7 +141,7 @@ describe("CodexImport.importPath", () => {
       const directory = NodePath.join(home, "sessions")
       const read = failure(yield* Effect.exit(codex.importPath(directory)))
       expect(read.reason).toBe("Io")
-      expect(read.message).toMatch(new RegExp(`^Failed to read ${directory}: EISDIR`))
+      expect(read.message).toBe(`Failed to open Codex session ${directory}: is a directory, not a regular file`)
     }))
 
   it.effect("reads lines across chunk boundaries: CRLF, a 300 KB line, multi-byte characters split between chunks", () =>
@@ -412,6 +413,117 @@ describe("CodexImport.loadOrImport", () => {
       const alone = failure(yield* Effect.exit((yield* make(home, failing)).loadOrImport(SAMPLE_ID)))
       expect(alone.reason).toBe("Store")
       expect(alone.message).toBe("disk full")
+    }))
+})
+
+describe("CodexImport on oversized and hostile files", () => {
+  const MiB = 1 << 20
+  const makeCapped = (home: string, store: Store) =>
+    CodexImport.make({ home, uuid: () => UUID, maxLineBytes: MiB }).pipe(Effect.provideService(SessionStore.SessionStore, store))
+  // (the fixture home has one malformed line of its own, warned about every time)
+  const warningsOf = (logs: ReadonlyArray<{ readonly level: string; readonly message: string }>) =>
+    logs.filter((l) => l.level === "Warn" && !l.message.startsWith("Skipping malformed line")).map((l) => l.message)
+
+  it.effect("a line over the cap is skipped with a warning naming the file and line; the rest of the rollout imports", () =>
+    Effect.gen(function*() {
+      const { home } = yield* setup()
+      const path = writeRollout(home, "huge-line", [
+        rolloutLine("2026-12-01T00:00:00Z", "session_meta", { id: "huge-line", timestamp: "2026-12-01T00:00:00Z", cwd: "/w" }),
+        rolloutLine("2026-12-01T00:00:01Z", "response_item", { type: "function_call_output", call_id: "c", output: "x".repeat(2 * MiB) }),
+        rolloutLine("2026-12-01T00:00:02Z", "response_item", { type: "message", role: "assistant", content: [{ type: "output_text", text: "after the huge line" }] })
+      ])
+      const size = NodeFs.readFileSync(path, "utf8").split("\n")[1]!.length
+      const store = SessionStore.makeMemory()
+      const codex = yield* makeCapped(home, store)
+      const { logs, value } = yield* Logs.capture(codex.importPath(path))
+      expect(value.status).toBe("imported")
+      expect(value.session.messages).toEqual([{ role: "assistant", content: [{ type: "text", text: "after the huge line" }] }])
+      expect(warningsOf(logs)).toEqual([`Skipping line 2 of ${path}: ${size} bytes, over the ${MiB}-byte line limit`])
+      // listings and bulk imports go on past it, with every other session
+      const listed = yield* Logs.capture(codex.listAll)
+      expect(listed.value.map((i) => i.summary.id)).toContain("huge-line")
+      expect(listed.value).toHaveLength(5)
+      expect(warningsOf(listed.logs)).toEqual([`Skipping line 2 of ${path}: ${size} bytes, over the ${MiB}-byte line limit`])
+      const report = yield* codex.importAll
+      expect(report.failed).toEqual([])
+      expect(report.imported + report.skipped).toBe(5)
+    }))
+
+  it.effect("a rollout whose first line is over the cap is skipped with a warning; the others list and import", () =>
+    Effect.gen(function*() {
+      const { home } = yield* setup()
+      const path = writeRollout(home, "huge-meta", [
+        rolloutLine("2026-12-01T00:00:00Z", "session_meta", { id: "huge-meta", timestamp: "2026-12-01T00:00:00Z", cwd: "/w", instructions: "i".repeat(MiB + 1) })
+      ])
+      const codex = yield* makeCapped(home, SessionStore.makeMemory())
+      const listed = yield* Logs.capture(codex.listAll)
+      expect(listed.value.map((i) => i.summary.id)).toEqual([SAMPLE_ID, EMOJI_ID, RICH_ID, LEGACY_ID])
+      expect(warningsOf(listed.logs).some((w) => w.startsWith(`Skipping line 1 of ${path}: `))).toBe(true)
+      const report = yield* Logs.capture(codex.importAll)
+      expect(report.value.imported).toBe(4)
+      expect(report.value.failed).toEqual([])
+      const direct = failure(yield* Effect.exit(codex.importPath(path)))
+      expect(direct.reason).toBe("NotARollout")
+      expect(direct.message).toMatch(/^Invalid session_meta in .*: line 1 \(\d+ bytes\) is over the 1048576-byte line limit$/)
+    }))
+
+  it.effect("a FIFO, a device link or a symlink named *.jsonl is skipped with a warning, never opened", () =>
+    Effect.gen(function*() {
+      const { home, root } = yield* setup()
+      const day = NodePath.join(home, "sessions/2026/12/02")
+      NodeFs.mkdirSync(day, { recursive: true })
+      const fifo = NodePath.join(day, "rollout-fifo.jsonl")
+      NodeChildProcess.execFileSync("mkfifo", [fifo])
+      const outside = NodePath.join(root, "outside.jsonl")
+      NodeFs.copyFileSync(NodePath.join(fixtures, SAMPLE_NAME), outside)
+      const link = NodePath.join(day, "rollout-link.jsonl")
+      NodeFs.symlinkSync(outside, link)
+      const device = NodePath.join(day, "rollout-zero.jsonl")
+      NodeFs.symlinkSync("/dev/zero", device)
+      const codex = yield* make(home, SessionStore.makeMemory())
+      const { logs, value } = yield* Logs.capture(codex.listAll)
+      expect(value.map((i) => i.summary.id)).toEqual([SAMPLE_ID, EMOJI_ID, RICH_ID, LEGACY_ID])
+      expect(warningsOf(logs)).toEqual([
+        `Skipping ${fifo}: a FIFO, not a regular file (Codex rollouts are read only as regular files)`,
+        `Skipping ${link}: a symlink, not a regular file (Codex rollouts are read only as regular files)`,
+        `Skipping ${device}: a symlink, not a regular file (Codex rollouts are read only as regular files)`
+      ])
+      // named directly, the FIFO fails at once instead of blocking the open
+      const error = failure(yield* Effect.exit(codex.importPath(fifo)))
+      expect(error.reason).toBe("Io")
+      expect(error.message).toBe(`Failed to open Codex session ${fifo}: is a FIFO, not a regular file`)
+      const symlink = failure(yield* Effect.exit(codex.importPath(link)))
+      expect(symlink.message).toBe(`Failed to open Codex session ${link}: is a symlink (not followed)`)
+    }))
+
+  it.effect("session_index.jsonl that is a FIFO, a symlink out of the Codex home or over 16 MiB is ignored with a warning", () =>
+    Effect.gen(function*() {
+      const { home, root } = yield* setup()
+      const index = NodePath.join(home, "session_index.jsonl")
+      const titled = yield* (yield* make(home, SessionStore.makeMemory())).listAll
+      expect(titled.find((i) => i.summary.id === RICH_ID)?.summary.title).toBe("Streaming parser refactor")
+      const outside = NodePath.join(root, "index-elsewhere.jsonl")
+      NodeFs.renameSync(index, outside)
+      const cases: ReadonlyArray<readonly [string, () => void, string]> = [
+        ["fifo", () => NodeChildProcess.execFileSync("mkfifo", [index]), "is a FIFO, not a regular file"],
+        ["outside", () => NodeFs.symlinkSync(outside, index), `is a symlink to ${outside}, outside ${home} (not followed)`],
+        ["large", () => NodeFs.writeFileSync(index, Buffer.alloc(16 * MiB + 1, 0x0a)), `is ${16 * MiB + 1} bytes, over the ${16 * MiB}-byte limit`]
+      ]
+      for (const [label, plant, detail] of cases) {
+        NodeFs.rmSync(index, { force: true })
+        plant()
+        const { logs, value } = yield* Logs.capture((yield* make(home, SessionStore.makeMemory())).listAll)
+        expect(value.map((i) => i.summary.id), label).toEqual([SAMPLE_ID, EMOJI_ID, RICH_ID, LEGACY_ID])
+        expect(value.find((i) => i.summary.id === RICH_ID)?.summary.title, label).not.toBe("Streaming parser refactor")
+        expect(warningsOf(logs), label).toEqual([`Ignoring Codex session index ${index}: ${detail}`])
+      }
+      // a symlink that stays inside the Codex home is followed
+      NodeFs.rmSync(index, { force: true })
+      NodeFs.renameSync(outside, NodePath.join(home, "index-copy.jsonl"))
+      NodeFs.symlinkSync(NodePath.join(home, "index-copy.jsonl"), index)
+      const { logs, value } = yield* Logs.capture((yield* make(home, SessionStore.makeMemory())).listAll)
+      expect(value.find((i) => i.summary.id === RICH_ID)?.summary.title).toBe("Streaming parser refactor")
+      expect(warningsOf(logs)).toEqual([])
     }))
 })
 

@@ -387,6 +387,38 @@ describe("SessionLoop", () => {
       expect(Message_.textOf(sync.session.messages[0]!).split("\n")[0]).toBe("[CONTEXT TRUNCATED]")
     }))
 
+  it.effect("a transcript larger than a JavaScript string can hold is compacted and the prompt goes on", () =>
+    Effect.gen(function*() {
+      const { loop, scripted } = yield* setup([Scripted.answer("still here")])
+      // 600 messages of 1 MiB characters each (one shared part): rendering them
+      // for the summary as one string would throw "Invalid string length"
+      const part: Message.ContentPart = { type: "text", text: "lorem ipsum ".repeat(1 << 17).slice(0, 1 << 20) }
+      const history: Array<Message.Message> = Array.from({ length: 608 }, (_, i) => ({
+        role: i % 2 === 0 ? "user" : "assistant",
+        content: i < 600 ? [part] : [{ type: "text", text: `recent ${i}` }]
+      }))
+      const start = { ...session(), messages: history }
+      const events = Array.from(yield* Stream.runCollect(loop.promptStream(start, "next step")))
+      const compaction = events.filter((e) => e._tag.startsWith("Compaction") || e._tag === "ContextTruncated")
+      expect(compaction.map((e) => e._tag)).toEqual(["CompactionStarted", "CompactionCompleted"])
+      const [started, completed] = compaction
+      assert(started?._tag === "CompactionStarted" && completed?._tag === "CompactionCompleted")
+      expect(started.payload.beforeTokens).toBeGreaterThan(150_000_000)
+      expect(completed.payload.afterTokens).toBeLessThanOrEqual(started.payload.budget)
+      const sent = scripted.requests[0]!.messages
+      // (booleans: a failing match would print megabytes)
+      const summary = Message_.textOf(sent[1]!)
+      expect(summary.startsWith("[AUTO CONTEXT COMPRESSION]\n")).toBe(true)
+      expect(summary.includes("[0 User]\nlorem ipsum lorem")).toBe(true)
+      expect(/\[\.\.\. \d+ characters of older conversation omitted \.\.\.\]/.test(summary)).toBe(true)
+      expect(summary.length < 200_000).toBe(true)
+      expect(sent.slice(2).map((m) => Message_.textOf(m))).toEqual([
+        "recent 601", "recent 602", "recent 603", "recent 604", "recent 605", "recent 606", "recent 607", "next step"
+      ])
+      expect(events.at(-1)?._tag).toBe("Done")
+      expect(events.some((e) => e._tag === "Error")).toBe(false)
+    }))
+
   it.effect("a 'prompt too long' error compresses the history to its last 6 messages and retries once", () =>
     Effect.gen(function*() {
       const { loop, scripted } = yield* setup([

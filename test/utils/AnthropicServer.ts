@@ -54,6 +54,11 @@ export {
    * @since 0.1.0
    * @category constructors
    */
+  silent,
+  /**
+   * @since 0.1.0
+   * @category constructors
+   */
   text,
   /**
    * @since 0.1.0
@@ -196,6 +201,7 @@ export const protocol: Scripted.Protocol = {
     return events
   },
   errorEvent: (error) => ({ event: "error", data: { type: "error", error: { type: error.type, message: error.message } } }),
+  keepAliveEvent: { event: "ping", data: { type: "ping" } },
   json: (reply, request) => ({
     id: "msg_scripted",
     type: "message",

@@ -57,6 +57,11 @@ export {
    * @since 0.1.0
    * @category constructors
    */
+  silent,
+  /**
+   * @since 0.1.0
+   * @category constructors
+   */
   text,
   /**
    * @since 0.1.0
@@ -153,6 +158,15 @@ export const protocol: Scripted.Protocol = {
     return events
   },
   errorEvent: (error) => ({ data: { error: { message: error.message, type: error.type, param: null, code: null } } }),
+  keepAliveEvent: {
+    data: {
+      id: "chatcmpl-scripted",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "scripted",
+      choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: null }]
+    }
+  },
   json: (reply, request) => {
     const text = reply.parts.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("")
     const calls = reply.parts.flatMap((p) =>

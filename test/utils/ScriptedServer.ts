@@ -77,6 +77,10 @@ export interface ReplyUsage {
  * - `delayMs`: pause before every SSE event (a slow stream);
  * - `errorEvent`: after the parts, send an SSE error event of this type and
  *   message instead of finishing;
+ * - `keepAliveMs`: with `hang`, send an SSE comment (`: keepalive`) and the
+ *   protocol's no-content event (an empty-delta chunk for OpenAI, a `ping` for
+ *   Anthropic) every this many milliseconds, until the client closes (a
+ *   server that looks alive but never answers);
  * - `headers`: extra response headers.
  *
  * @since 0.1.0
@@ -93,6 +97,7 @@ export interface StreamReply {
   readonly noFinish?: boolean
   readonly delayMs?: number
   readonly errorEvent?: { readonly type: string; readonly message: string }
+  readonly keepAliveMs?: number
   readonly headers?: Readonly<Record<string, string>>
 }
 
@@ -114,12 +119,31 @@ export interface ErrorReply {
 }
 
 /**
+ * No answer at all: the request is read and the connection stays open
+ * without a status line or headers until the client closes it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface SilentReply {
+  readonly type: "silent"
+}
+
+/**
  * What the server answers to one model request.
  *
  * @since 0.1.0
  * @category models
  */
-export type Reply = StreamReply | ErrorReply
+export type Reply = StreamReply | ErrorReply | SilentReply
+
+/**
+ * A reply that never comes (see {@link SilentReply}).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const silent = (): SilentReply => ({ type: "silent" })
 
 /**
  * Options of a stream reply built by {@link text}, {@link toolCalls} or
@@ -226,6 +250,8 @@ export interface Protocol {
   readonly json: (reply: StreamReply, request: RecordedRequest) => unknown
   /** The JSON body of an HTTP error. */
   readonly errorBody: (reply: ErrorReply) => unknown
+  /** An event that carries no content (sent with keep-alive comments). */
+  readonly keepAliveEvent?: SseEvent
 }
 
 /**
@@ -323,6 +349,7 @@ export const start = async (protocol: Protocol): Promise<ScriptedServer> => {
       return
     }
     const next = queue.shift() ?? responder?.(request)
+    if (next?.type === "silent") return
     if (next === undefined || next.type === "error") {
       const error: ErrorReply = next ?? { type: "error", status: 500, message: "no scripted reply" }
       finished = true
@@ -368,7 +395,21 @@ export const start = async (protocol: Protocol): Promise<ScriptedServer> => {
       sent++
     }
     if (next.cutAfter !== undefined && sent >= next.cutAfter) return cut()
-    if (next.hang === true) return
+    if (next.hang === true) {
+      if (next.keepAliveMs !== undefined) {
+        const timer = setInterval(() => {
+          if (res.destroyed) return
+          const ping = protocol.keepAliveEvent
+          res.write(": keepalive\n\n")
+          if (ping !== undefined) {
+            const data = typeof ping.data === "string" ? ping.data : JSON.stringify(ping.data)
+            res.write(`${ping.event === undefined ? "" : `event: ${ping.event}\n`}data: ${data}\n\n`)
+          }
+        }, next.keepAliveMs)
+        res.on("close", () => clearInterval(timer))
+      }
+      return
+    }
     finished = true
     res.end()
   }

@@ -47,6 +47,23 @@ export const run = (stream: Stream.Stream<StreamEvent, Common.ProviderError>) =>
     return { events, exit }
   })
 
+/** {@link run} with the given stream timeouts and retry policy (1 ms base delay). */
+export const runWithin = (
+  stream: Stream.Stream<StreamEvent, Common.ProviderError>,
+  timeouts: Common.StreamTimeouts,
+  maxAttempts: number
+) =>
+  Effect.gen(function*() {
+    const events: Array<StreamEvent> = []
+    const exit = yield* stream.pipe(
+      Stream.runForEach((event) => Effect.sync(() => events.push(event))),
+      Effect.provideService(Common.RetryPolicy, { maxAttempts, baseDelayMs: 1, maxDelayMs: 5_000 }),
+      Effect.provideService(Common.StreamTimeouts, timeouts),
+      Effect.exit
+    )
+    return { events, exit }
+  })
+
 export const failure = (exit: Exit.Exit<void, Common.ProviderError>): Common.ProviderError => {
   if (Exit.isSuccess(exit)) return assert.fail("expected the stream to fail")
   const error = exit.cause.reasons.find((r) => r._tag === "Fail")
@@ -66,6 +83,7 @@ export const contract = (target: Target, S: {
   readonly reply: typeof Scripted.reply
   readonly httpError: typeof Scripted.httpError
   readonly rateLimited: typeof Scripted.rateLimited
+  readonly silent: typeof Scripted.silent
 }) =>
   describe(`${target.label} provider contract`, () => {
     it.live("streams thinking, text and tool calls with split argument deltas, usage and the finish reason", () =>
@@ -340,6 +358,73 @@ export const contract = (target: Target, S: {
         assert.include(error.message, "test: connection failed")
         assert.include(error.message, url)
         assert.notInclude(error.message, KEY)
+      }))
+
+    it.live("a stream of keep-alives only fails with the idle timeout, retried per the retry policy", () =>
+      Effect.gen(function*() {
+        const server = yield* target.server
+        // headers, a chunk without content, then comments and pings every 100 ms, forever
+        for (let i = 0; i < 3; i++) server.enqueue(S.reply([], { hang: true, keepAliveMs: 100 }))
+        server.enqueue(S.text("never"))
+        const provider = target.provider(server.url, KEY)
+        const { events, exit } = yield* runWithin(provider.stream(request), { connectMs: 5_000, idleMs: 400 }, 3)
+        const error = failure(exit)
+        assert.strictEqual(error.reason, "Timeout")
+        assert.strictEqual(
+          error.message,
+          "test: the response stream sent no content for 400 ms (idle timeout, CODETETHER_STREAM_IDLE_TIMEOUT_MS)"
+        )
+        assert.isTrue(Common.isRetryable(error))
+        assert.deepStrictEqual(events, [])
+        assert.strictEqual(server.requests.length, 3)
+        yield* Effect.promise(() => server.waitForAbort(3))
+        assert.strictEqual(server.pending, 1)
+      }))
+
+    it.live("a server that never sends headers fails with the connect timeout, retried per the retry policy", () =>
+      Effect.gen(function*() {
+        const server = yield* target.server
+        server.enqueue(S.silent(), S.silent(), S.text("after two silences"))
+        const provider = target.provider(server.url, KEY)
+        const recovered = yield* runWithin(provider.stream(request), { connectMs: 400, idleMs: 5_000 }, 3)
+        assert.isTrue(Exit.isSuccess(recovered.exit), String(recovered.exit))
+        assert.strictEqual(textOf(recovered.events), "after two silences")
+        assert.strictEqual(server.requests.length, 3)
+        server.enqueue(S.silent(), S.silent())
+        const { events, exit } = yield* runWithin(provider.stream(request), { connectMs: 400, idleMs: 5_000 }, 2)
+        const error = failure(exit)
+        assert.strictEqual(error.reason, "Timeout")
+        assert.strictEqual(
+          error.message,
+          `test: no response from ${server.url} within 400 ms (connect timeout, CODETETHER_CONNECT_TIMEOUT_MS)`
+        )
+        assert.deepStrictEqual(events, [])
+        assert.strictEqual(server.requests.length, 5)
+        yield* Effect.promise(() => server.waitForAbort(4))
+      }))
+
+    it.live("the idle timeout runs between content events, not over the whole answer", () =>
+      Effect.gen(function*() {
+        const server = yield* target.server
+        // ~1.4 s in all, never 600 ms without content (at most 4 events of 60 ms without)
+        server.enqueue(S.text("abcdefghijklmnop", { chunkSize: 1, delayMs: 60 }))
+        const provider = target.provider(server.url, KEY)
+        const { events, exit } = yield* runWithin(provider.stream(request), { connectMs: 5_000, idleMs: 600 }, 1)
+        assert.isTrue(Exit.isSuccess(exit), String(exit))
+        assert.strictEqual(textOf(events), "abcdefghijklmnop")
+      }))
+
+    it.live("an idle timeout after some output fails without retrying", () =>
+      Effect.gen(function*() {
+        const server = yield* target.server
+        server.enqueue(S.text("partial answer", { hang: true, keepAliveMs: 100 }), S.text("never"))
+        const provider = target.provider(server.url, KEY)
+        const { events, exit } = yield* runWithin(provider.stream(request), { connectMs: 5_000, idleMs: 400 }, 3)
+        const error = failure(exit)
+        assert.strictEqual(error.reason, "Timeout")
+        assert.strictEqual(textOf(events), "partial answer")
+        assert.strictEqual(server.requests.length, 1)
+        yield* Effect.promise(() => server.waitForAbort(1))
       }))
 
     it.live("the API key is not in the provider value", () =>

@@ -1,8 +1,9 @@
 import { NodeServices } from "@effect/platform-node"
-import { assert, describe, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
 import * as ToolRegistry from "../../../services/ToolRegistry.ts"
 import * as Grep from "../../../services/tools/Grep.ts"
+import * as RegexSearch from "../../../services/tools/internal/RegexSearch.ts"
 import { registryLayer, run, tempDir, writeFiles } from "./helpers.ts"
 
 const tree = {
@@ -101,4 +102,53 @@ describe("grep", () => {
         )
       }))
   })
+})
+
+describe("grep time limit", () => {
+  // 4.5.7 and the first codetether ran the pattern on the main thread: this
+  // line froze the process at 100% CPU, deaf to SIGINT and SIGTERM.
+  const catastrophic = { "f.txt": `ok\n${"a".repeat(50)}!\n` }
+
+  it.live("a catastrophically backtracking pattern ends in a tool error naming the time limit", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      writeFiles(dir, catastrophic)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const registry = ToolRegistry.make([yield* Grep.make({ timeoutMs: 300 })])
+        const result = yield* registry.execute({ name: "grep", args: { pattern: "(a|aa)+$" } }, { directory: dir })
+        assert.isFalse(result.success)
+        assert.match(
+          result.output,
+          /^Error: grep stopped: matching took longer than the 300 ms time limit \(while searching f\.txt\)/
+        )
+        // the worker left matching was terminated, not kept
+        assert.strictEqual(RegexSearch.activeWorkers(), 0)
+        // the same tool still answers a sane pattern afterwards, and keeps that worker for the next call
+        const sane = yield* registry.execute({ name: "grep", args: { pattern: "^ok$" } }, { directory: dir })
+        assert.strictEqual(sane.output, "f.txt:1: ok")
+        assert.strictEqual(RegexSearch.activeWorkers(), 1)
+        const again = yield* registry.execute({ name: "grep", args: { pattern: "^a+!$" } }, { directory: dir })
+        assert.strictEqual(again.output, `f.txt:2: ${"a".repeat(50)}!`)
+        assert.strictEqual(RegexSearch.activeWorkers(), 1)
+      }))
+      // closing the scope the tool was built in terminates its idle worker
+      assert.strictEqual(RegexSearch.activeWorkers(), 0)
+    }).pipe(Effect.provide(NodeServices.layer)))
+
+  it.live("interrupting the call returns within a second and leaves no worker behind", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      writeFiles(dir, catastrophic)
+      const grep = yield* Grep.make() // the default 10 s limit
+      const fiber = yield* grep.run({ pattern: "(a|aa)+$", path: "f.txt" }, { directory: dir }).pipe(Effect.forkChild)
+      // wait until the worker is matching (the main thread stays free meanwhile)
+      while (RegexSearch.activeWorkers() === 0) yield* Effect.sleep("10 millis")
+      yield* Effect.sleep("200 millis")
+      assert.strictEqual(RegexSearch.activeWorkers(), 1)
+      const started = performance.now()
+      yield* Fiber.interrupt(fiber)
+      const elapsed = performance.now() - started
+      assert.isBelow(elapsed, 1000, `interruption took ${elapsed} ms`)
+      assert.strictEqual(RegexSearch.activeWorkers(), 0)
+    }).pipe(Effect.provide(NodeServices.layer)))
 })
