@@ -154,12 +154,16 @@ describe("SessionSearch (files only)", () => {
       const filler = "lorem ipsum dolor sit amet ".repeat(4000) // ~108 KB per message
       const messages = Array.from({ length: 60 }, (_, i) => Message.toolResult(`c${i}`, `${i} ${filler}`))
       const messages2 = [...messages, Message.text("assistant", "the needle is here")]
-      messages2[20] = Message.toolResult("c20", `${filler}needle in the middle${filler}`)
+      messages2[19] = Message.toolResult("c19", `${filler}needle in the middle${filler}`)
       const session = Sessions.make({ id: "00000000-0000-4000-8000-0000000000c1", messages: messages2 })
       put(session)
-      expect(NodeFs.statSync(NodePath.join(sessions, `${session.id}.json`)).size).toBeGreaterThan(6 << 20)
+      const bytes = NodeFs.readFileSync(NodePath.join(sessions, `${session.id}.json`))
+      expect(bytes.length).toBeGreaterThan(6 << 20)
+      // message 19 starts in the first 2 MiB scanner chunk and its match is in the second
+      expect(bytes.indexOf("\"tool_call_id\":\"c19\"")).toBeLessThan(2 << 20)
+      expect(bytes.indexOf("needle in the middle")).toBeGreaterThan(2 << 20)
       const hits = yield* collect(SessionSearch.makeFileSystem(sessions), { query: "needle" })
-      expect(hits.map((h) => h.messageIndex)).toEqual([20, 60])
+      expect(hits.map((h) => h.messageIndex)).toEqual([19, 60])
       expect(hits[0]!.snippet).toContain("needle in the middle")
     }))
 
