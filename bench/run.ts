@@ -14,6 +14,7 @@ import { benchAgent } from "./agent.ts"
 import { benchClaude } from "./claude.ts"
 import { benchCodexImport } from "./codex.ts"
 import { benchLargeSession } from "./large.ts"
+import { benchSearch } from "./search.ts"
 import { benchStore } from "./store.ts"
 import { benchWriters } from "./writers.ts"
 
@@ -28,6 +29,7 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["run", "codetether run (issue 3)", (work) => benchAgent(work)],
   ["large", "codetether run --session on a 1 GiB session (issue 8)", (work) => benchLargeSession(work, quick)],
   ["claude", "Claude Code import and redaction (issue 13)", (work) => benchClaude(work, quick)],
+  ["search", "sessions search (issue 13)", (work) => benchSearch(work, quick)],
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

@@ -50,6 +50,14 @@ export const isRlmSource = (source: TokenSource): boolean => source === "rlm_ite
  * Observed consumption of one LLM round trip. Wire:
  * `{source, model, prompt_tokens, completion_tokens, duration_ms}` (tokens, ms).
  *
+ * codetether's loop adds, after 4.5.7's keys, `cache_read_tokens` and
+ * `cache_write_tokens` (the step's prompt-cache counters, when the provider
+ * reported them) and `message_index` (the index in `session.messages` the
+ * step's assistant message got, or would have got when the step produced
+ * nothing): what prices a step and ties it to the transcript (`sessions
+ * show`, `sessions fork`). Each is omitted when absent, so 4.5.7's shape is
+ * a valid `TokenDelta` and serde readers of 4.5.7's struct ignore them.
+ *
  * @since 0.1.0
  * @category payloads
  */
@@ -58,8 +66,18 @@ export const TokenDelta = Schema.Struct({
   model: Schema.String,
   promptTokens: Count,
   completionTokens: Count,
-  durationMs: Count
-}).pipe(Schema.encodeKeys({ promptTokens: "prompt_tokens", completionTokens: "completion_tokens", durationMs: "duration_ms" }))
+  durationMs: Count,
+  cacheReadTokens: Schema.optionalKey(Count),
+  cacheWriteTokens: Schema.optionalKey(Count),
+  messageIndex: Schema.optionalKey(Count)
+}).pipe(Schema.encodeKeys({
+  promptTokens: "prompt_tokens",
+  completionTokens: "completion_tokens",
+  durationMs: "duration_ms",
+  cacheReadTokens: "cache_read_tokens",
+  cacheWriteTokens: "cache_write_tokens",
+  messageIndex: "message_index"
+}))
 
 /**
  * @since 0.1.0
@@ -345,6 +363,28 @@ export const ContextTruncation = Schema.Struct({
  */
 export type ContextTruncation = typeof ContextTruncation.Type
 
+/**
+ * Where a forked session came from (a codetether record; 4.5.7 has no
+ * fork): the parent's id, the index of the last message copied
+ * (`message_index`; the fork holds messages `0..message_index`), and how
+ * many of the parent's `token_usage` records were copied into the fork's
+ * durable log after this one. Wire: `{parent_id, message_index, copied_records}`.
+ *
+ * @since 0.1.0
+ * @category payloads
+ */
+export const ForkOrigin = Schema.Struct({
+  parentId: Schema.String,
+  messageIndex: Schema.Int.check(Schema.isGreaterThanOrEqualTo(-1)),
+  copiedRecords: Count
+}).pipe(Schema.encodeKeys({ parentId: "parent_id", messageIndex: "message_index", copiedRecords: "copied_records" }))
+
+/**
+ * @since 0.1.0
+ * @category payloads
+ */
+export type ForkOrigin = typeof ForkOrigin.Type
+
 // ---------------------------------------------------------------------------
 // Events
 // ---------------------------------------------------------------------------
@@ -395,7 +435,8 @@ export const SessionEvent = Schema.Union([
   payload("ContextTruncated", ContextTruncation),
   payload("RlmSubcallFallback", RlmSubcallFallback),
   // codetether: secrets replaced in what a prompt appended (schemas/Redaction.ts)
-  payload("SecretsRedacted", Redaction.Report)
+  payload("SecretsRedacted", Redaction.Report),
+  payload("SessionForked", ForkOrigin)
 ])
 
 /**
@@ -415,7 +456,9 @@ export type SessionEventEncoded = typeof SessionEvent.Encoded
 /**
  * The tags of the durable variants (4.5.7 `is_durable`): token usage, RLM
  * completion and sub-call fallback, and the four compaction events; and
- * codetether's `SecretsRedacted` (a redaction count, see `Redaction.Report`).
+ * codetether's `SecretsRedacted` (a redaction count, see `Redaction.Report`)
+ * and `SessionForked` (the first record of a fork's log, written by
+ * `SessionFork.fork`, never by a prompt).
  *
  * @since 0.1.0
  * @category constants
@@ -428,12 +471,14 @@ export const durableTags: ReadonlySet<SessionEvent["_tag"]> = new Set([
   "CompactionFailed",
   "ContextTruncated",
   "RlmSubcallFallback",
-  "SecretsRedacted"
+  "SecretsRedacted",
+  "SessionForked"
 ])
 
 /**
  * Whether an event must reach the durable sink before it is broadcast
- * (4.5.7 `SessionEvent::is_durable`: its seven variants, plus `SecretsRedacted`).
+ * (4.5.7 `SessionEvent::is_durable`: its seven variants, plus codetether's
+ * `SecretsRedacted` and `SessionForked`).
  *
  * @since 0.1.0
  * @category predicates

@@ -41,6 +41,12 @@
  * [redaction]
  * enabled = true                 # default true
  *
+ * [pricing."gpt-4o"]             # USD per million tokens, over the built-in table (Pricing.builtIn)
+ * input = 2.5                    # uncached prompt tokens (required)
+ * output = 10                    # completion tokens (required)
+ * cache_read = 1.25              # prompt tokens read from the cache (default: input)
+ * cache_write = 2.5              # prompt tokens written to the cache (default: input)
+ *
  * [providers.openai]             # 4.5.7 provider tables: not read (api_key never is)
  * ```
  *
@@ -82,6 +88,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Toml from "smol-toml"
+import * as Pricing from "../schemas/Pricing.ts"
 import type * as Provenance from "../schemas/Provenance.ts"
 import * as RlmConfig from "../schemas/RlmConfig.ts"
 import * as Session from "../schemas/Session.ts"
@@ -161,6 +168,12 @@ export interface Settings {
   readonly bashPassEnv: Setting<ReadonlyArray<string>>
   /** `redaction.enabled` (user file only; default `true`). */
   readonly redaction: Setting<boolean>
+  /**
+   * `[pricing."<model>"]` tables (any config file; a later file replaces a
+   * model's price whole): the prices set in files, without the built-in
+   * ones; the source is the last file that set one.
+   */
+  readonly pricing?: Setting<Pricing.PriceTable> | undefined
 }
 
 /**
@@ -272,6 +285,8 @@ export class CodetetherConfig extends Context.Service<CodetetherConfig, {
   readonly bashPassEnv: ReadonlyArray<string>
   /** Effective `redaction.enabled`. */
   readonly redaction: boolean
+  /** Model prices (USD per million tokens): the built-in table with the config files' `[pricing]` over it. */
+  readonly pricing: Pricing.PriceTable
   /** The `CODETETHER_*` provenance variables (set → value, as the config provider reports it). */
   readonly provenanceEnv: Provenance.ProvenanceEnv
   /** Every setting with its source (for `codetether config`). */
@@ -375,6 +390,7 @@ interface FileValues {
   readonly databaseUrl?: string
   readonly passEnv?: ReadonlyArray<string>
   readonly redaction?: boolean
+  readonly pricing?: Pricing.PriceTable
 }
 
 const isTable = (value: unknown): value is Table =>
@@ -562,6 +578,7 @@ const readValues = (path: string, text: string, root: Table): FileValues | Codet
     databaseUrl?: string
     passEnv?: ReadonlyArray<string>
     redaction?: boolean
+    pricing?: Pricing.PriceTable
   } = { path, rlm: {} }
 
   const model = field(root, "", "default_model", isString)
@@ -611,8 +628,46 @@ const readValues = (path: string, text: string, root: Table): FileValues | Codet
     if (enabled instanceof CodetetherConfigError) return enabled
     if (enabled !== undefined) values.redaction = enabled as boolean
   }
+
+  const pricing = section("pricing")
+  if (pricing instanceof CodetetherConfigError) return pricing
+  if (pricing !== undefined) {
+    const table: Record<string, Pricing.ModelPrice> = {}
+    for (const [model, entry] of Object.entries(pricing)) {
+      const prefix = `pricing.${JSON.stringify(model)}`
+      if (!isTable(entry)) return invalid(prefix, "must be a table", entry)
+      const price: { input?: number; output?: number; cacheRead?: number; cacheWrite?: number } = {}
+      for (const [tomlKey, name, required] of PRICE_KEYS) {
+        const value = field(entry, prefix, tomlKey, isPrice)
+        if (value instanceof CodetetherConfigError) return value
+        if (value === undefined && required) {
+          const line = lineOfKey(text, prefix.replaceAll("\"", ""))
+          return new CodetetherConfigError({
+            reason: "InvalidValue",
+            path,
+            key: `${prefix}.${tomlKey}`,
+            ...(line === undefined ? {} : { line }),
+            message: `Invalid config file ${path}${line === undefined ? "" : `, line ${line}`}: ${prefix} needs "${tomlKey}" (USD per million tokens)`
+          })
+        }
+        if (value !== undefined) price[name] = value as number
+      }
+      table[model] = price as Pricing.ModelPrice
+    }
+    values.pricing = table
+  }
   return values
 }
+
+const isPrice: Check = (v) =>
+  typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : "must be a number >= 0 (USD per million tokens)"
+
+const PRICE_KEYS = [
+  ["input", "input", true],
+  ["output", "output", true],
+  ["cache_read", "cacheRead", false],
+  ["cache_write", "cacheWrite", false]
+] as const
 
 const readConfigFile = Effect.fnUntraced(function*(
   path: string,
@@ -842,6 +897,7 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
   let databaseUrl = defaultSettings.databaseUrl
   let bashPassEnv = defaultSettings.bashPassEnv
   let redaction = defaultSettings.redaction
+  let pricing: Setting<Pricing.PriceTable> | undefined
 
   for (const { values } of loaded) {
     if (values === undefined) continue
@@ -856,6 +912,7 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
     if (values.databaseUrl !== undefined) databaseUrl = { value: Redacted.make(values.databaseUrl), source }
     if (values.passEnv !== undefined) bashPassEnv = { value: values.passEnv, source }
     if (values.redaction !== undefined) redaction = { value: values.redaction, source }
+    if (values.pricing !== undefined) pricing = { value: Pricing.merge(pricing?.value ?? {}, values.pricing), source }
   }
 
   const env = yield* Effect.gen(function*() {
@@ -908,7 +965,8 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
     apiKeys,
     databaseUrl,
     bashPassEnv,
-    redaction
+    redaction,
+    pricing
   }
   return fromSettings(settings, {
     files: loaded.map(({ file }) => file),
@@ -948,6 +1006,7 @@ export const fromSettings = (
     databaseUrl: settings.databaseUrl.value,
     bashPassEnv: settings.bashPassEnv.value,
     redaction: settings.redaction.value,
+    pricing: Pricing.merge(Pricing.builtIn, settings.pricing?.value ?? {}),
     provenanceEnv: env,
     settings,
     files: options.files ?? [],

@@ -18,7 +18,9 @@
  *   (4.5.7 returned without saving, `Error` or `Done`);
  * - thinking received while streaming is kept as a `thinking` part and
  *   reported with `ThinkingComplete` (4.5.7's streaming path dropped it);
- * - every round trip also publishes a durable `TokenUsage` (source `root`);
+ * - every round trip also publishes a durable `TokenUsage` (source `root`),
+ *   with codetether's cache counters and the index of the step's assistant
+ *   message (`SessionEvent.TokenDelta`);
  * - what the loop appends (messages, tool uses, the title) is redacted
  *   (`schemas/Redaction.ts`, unless the user config turns it off) before it
  *   is saved or sent again, each redaction reported by a durable
@@ -534,14 +536,18 @@ export const make = Effect.gen(function*() {
           Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
         )
         const elapsed = (yield* Clock.currentTimeMillis) - started
-        const { promptTokens, completionTokens } = response.usage
+        const { cacheReadTokens, cacheWriteTokens, completionTokens, promptTokens } = response.usage
         yield* emit(SessionEvent.make.usageReport(promptTokens, completionTokens, elapsed, selected.model))
         yield* emit(SessionEvent.make.tokenUsage({
           source: "root",
           model: selected.model,
           promptTokens,
           completionTokens,
-          durationMs: Math.max(0, Math.round(elapsed))
+          durationMs: Math.max(0, Math.round(elapsed)),
+          // codetether: what prices the step and ties it to its assistant message (sessions show / fork)
+          ...(cacheReadTokens === null ? {} : { cacheReadTokens }),
+          ...(cacheWriteTokens === null ? {} : { cacheWriteTokens }),
+          messageIndex: state.session.messages.length
         }))
         state.session = { ...state.session, usage: Usage.add(state.session.usage, response.usage) }
 

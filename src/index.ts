@@ -35,6 +35,8 @@ export * as Images from "../services/Images.ts"
 /** @since 0.1.0 */
 export * as Message from "../schemas/Message.ts"
 /** @since 0.1.0 */
+export * as Pricing from "../schemas/Pricing.ts"
+/** @since 0.1.0 */
 export * as Provenance from "../schemas/Provenance.ts"
 /** @since 0.1.0 */
 export * as Provider from "../schemas/Provider.ts"
@@ -55,13 +57,21 @@ export * as Session from "../schemas/Session.ts"
 /** @since 0.1.0 */
 export * as SessionBus from "../services/SessionBus.ts"
 /** @since 0.1.0 */
+export * as SessionCost from "../services/SessionCost.ts"
+/** @since 0.1.0 */
 export * as SessionEvent from "../schemas/SessionEvent.ts"
+/** @since 0.1.0 */
+export * as SessionExport from "../services/SessionExport.ts"
+/** @since 0.1.0 */
+export * as SessionFork from "../services/SessionFork.ts"
 /** @since 0.1.0 */
 export * as SessionJson from "../schemas/SessionJson.ts"
 /** @since 0.1.0 */
 export * as SessionLoop from "../services/SessionLoop.ts"
 /** @since 0.1.0 */
 export * as SessionMetadata from "../schemas/SessionMetadata.ts"
+/** @since 0.1.0 */
+export * as SessionSearch from "../services/SessionSearch.ts"
 /** @since 0.1.0 */
 export * as SessionStore from "../services/SessionStore.ts"
 /** @since 0.1.0 */

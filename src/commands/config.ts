@@ -67,7 +67,7 @@ const formatRowSource = (source: Row["source"]): string => {
  * The rows `codetether config` prints, in order: `data_dir`,
  * `default_model`, `session.*`, `rlm.*`, `database_url` (password
  * redacted), `tools.bash.pass_env` (comma-separated), `redaction.enabled`,
- * `providers.<name>.api_key`.
+ * `pricing."<model>"` (each price a config file sets), `providers.<name>.api_key`.
  *
  * @since 0.1.0
  * @category rendering
@@ -101,6 +101,13 @@ export const rows = (
       source: s.bashPassEnv.source
     },
     { key: "redaction.enabled", value: s.redaction.value, source: s.redaction.source },
+    ...Object.entries(s.pricing?.value ?? {}).map(([model, price]): Row => ({
+      key: `pricing.${JSON.stringify(model)}`,
+      value: `input ${price.input}, output ${price.output}, cache_read ${price.cacheRead ?? price.input}, cache_write ${
+        price.cacheWrite ?? price.input
+      } USD per million tokens`,
+      source: s.pricing!.source
+    })),
     ...s.apiKeys.map((apiKey): Row => ({
       key: `providers.${apiKey.provider}.api_key`,
       value: Option.isSome(apiKey.value) ? REDACTED : null,

@@ -1,11 +1,13 @@
 /**
  * `codetether run [message...]`: the main job. Runs one prompt in the current
  * directory: a new session, the last one of this directory (`--continue`), or
- * a given one (`--session`, native, Claude Code or Codex); tool calls run here; the
- * session is saved after every step.
+ * a given one (`--session`, native, Claude Code or Codex), or a fork of one
+ * (`--fork`, `SessionFork`); tool calls run here; the session is saved after
+ * every step.
  *
  * Output: on a TTY the answer streams to stdout while a spinner and the tool
- * calls show on stderr; otherwise only the final answer is printed; with
+ * calls show on stderr, and the prompt's cost at the end; otherwise only the
+ * final answer is printed; with
  * `--json`, every SessionEvent as one JSON line. Exit code 0 on success, 1 on
  * an error (one line on stderr), 130 when interrupted (Ctrl-C; the completed
  * steps are saved).
@@ -20,11 +22,14 @@ import * as Stream from "effect/Stream"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import * as Pricing from "../../schemas/Pricing.ts"
 import * as SessionEvent from "../../schemas/SessionEvent.ts"
 import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
+import * as DurableSink from "../../services/DurableSink.ts"
 import * as Images from "../../services/Images.ts"
+import * as SessionFork from "../../services/SessionFork.ts"
 import * as SessionLoop from "../../services/SessionLoop.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as RunRender from "../render/Run.ts"
@@ -63,10 +68,18 @@ const sessionFor = (options: {
   readonly cwd: string
   readonly continue: boolean
   readonly session: Option.Option<string>
+  readonly fork: Option.Option<string>
 }) =>
   Effect.gen(function*() {
     if (options.continue && Option.isSome(options.session)) {
       return yield* new RunUsageError({ message: "Use either --continue or --session, not both" })
+    }
+    if (Option.isSome(options.fork)) {
+      if (options.continue || Option.isSome(options.session)) {
+        return yield* new RunUsageError({ message: "Use --fork alone, not with --continue or --session" })
+      }
+      const forked = yield* SessionFork.fork(options.fork.value).pipe(Effect.provide(DurableSink.layerJsonl))
+      return forked.session
     }
     if (Option.isSome(options.session)) {
       // a Claude Code session with this id is imported first (persist rule), else native or Codex
@@ -90,6 +103,32 @@ const sessionFor = (options: {
   })
 
 /**
+ * The cost line `run` prints on a TTY: `cost $0.0123 (1,234 prompt + 56
+ * completion tokens in 2 steps)`; `cost ?` when a model has no price.
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const costLine = (steps: ReadonlyArray<SessionEvent.TokenDelta>, prices: Pricing.PriceTable): string => {
+  let usd: number | undefined = 0
+  let prompt = 0
+  let completion = 0
+  const unpriced = new Set<string>()
+  for (const step of steps) {
+    prompt += step.promptTokens
+    completion += step.completionTokens
+    const cost = Pricing.costOf(prices, step.model, step)
+    if (cost === undefined) unpriced.add(step.model)
+    else if (usd !== undefined) usd += cost
+  }
+  if (unpriced.size > 0) usd = undefined
+  const n = (x: number) => x.toLocaleString("en-US")
+  return `cost ${Pricing.format(usd)} (${n(prompt)} prompt + ${n(completion)} completion tokens in ${steps.length} step${
+    steps.length === 1 ? "" : "s"
+  }${unpriced.size > 0 ? `; no price for ${[...unpriced].join(", ")}: set [pricing."<model>"] in the config` : ""})`
+}
+
+/**
  * The `run` command.
  *
  * @since 0.1.0
@@ -111,6 +150,10 @@ export const command = Command.make("run", {
   ),
   session: Flag.String("session").pipe(
     Flag.withDescription("Continue this session (a codetether id, or a Claude Code or Codex CLI session id to import)"),
+    Flag.optional
+  ),
+  fork: Flag.String("fork").pipe(
+    Flag.withDescription("Prompt a fork of this session (all its messages; sessions fork --at N for fewer)"),
     Flag.optional
   ),
   json,
@@ -139,7 +182,7 @@ export const command = Command.make("run", {
   const message = yield* messageFrom(input.message)
   const reader = yield* Images.Images
   const images = yield* Effect.forEach(input.image, (path) => reader.read(NodePath.resolve(cwd, path)))
-  let session = yield* sessionFor({ cwd, continue: input.continue, session: input.session })
+  let session = yield* sessionFor({ cwd, continue: input.continue, session: input.session, fork: input.fork })
   if (Option.isSome(input.model)) session = { ...session, metadata: { ...session.metadata, model: input.model.value } }
   const loop = yield* SessionLoop.SessionLoop
   // --max-steps and --max-tokens reach the loop through CodetetherConfig
@@ -153,11 +196,14 @@ export const command = Command.make("run", {
   if (process.stdout.isTTY === true) {
     const renderer = yield* RunRender.make({ stdout: process.stdout, stderr: process.stderr })
     let sessionId = session.id
+    const steps: Array<SessionEvent.TokenDelta> = []
     yield* Stream.runForEach(events, (event) => {
       if (event._tag === "SessionSync") sessionId = event.session.id
+      if (event._tag === "TokenUsage") steps.push(event.payload)
       return renderer.render(event)
     })
     process.stderr.write(`session ${sessionId} saved (codetether run -c "..." continues it)\n`)
+    process.stderr.write(`${costLine(steps, (yield* CodetetherConfig.CodetetherConfig).pricing)}\n`)
     return
   }
   const outcome = yield* loop.prompt(session, message, options)
@@ -167,6 +213,7 @@ export const command = Command.make("run", {
   Command.withExamples([
     { command: "codetether run \"fix the failing test\"", description: "A new session in this directory" },
     { command: "codetether run -c \"now add a test for it\"", description: "Continue the last session here" },
+    { command: "codetether run --fork 1b2c… \"try it without the cache\"", description: "Fork a session and prompt the fork" },
     { command: "git diff | codetether run - --model anthropic/claude-sonnet-4-20250514", description: "The message from stdin, a chosen model" },
     { command: "codetether run --json \"list the files\" > events.jsonl", description: "Every event as a JSON line" }
   ])

@@ -1,7 +1,9 @@
 /**
- * `codetether sessions list | show | last | delete`: the persistence side of
- * codetether-agent 4.5.7 from the command line (`delete` moves a session to
- * the trash: `trash`, `restore` and `purge` are in `trash.ts`).
+ * `codetether sessions list | show | last | delete | trash | restore | purge |
+ * fork | export | search`: the persistence side of codetether-agent 4.5.7
+ * from the command line, and codetether's additions (costs in `list` and
+ * `show`; `delete` moves a session to the trash: `trash`, `restore` and
+ * `purge` are in `trash.ts`; `fork`, `export` and `search` in `sessions-*.ts`).
  *
  * @since 0.1.0
  */
@@ -19,8 +21,14 @@ import { SessionSummary } from "../../schemas/SessionSummary.ts"
 import * as ClaudeTranscript from "../../schemas/ClaudeTranscript.ts"
 import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
+import * as DurableSink from "../../services/DurableSink.ts"
+import * as SessionCost from "../../services/SessionCost.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
+import * as Costs from "./sessions-cost.ts"
+import * as Export from "./sessions-export.ts"
+import * as Fork from "./sessions-fork.ts"
+import * as Search from "./sessions-search.ts"
 import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
 import * as Trash from "./trash.ts"
 
@@ -65,8 +73,12 @@ const list = Command.make("list", {
     Flag.withSchema(Schema.Int.check(Schema.isGreaterThan(0))),
     Flag.withDescription("Show at most N sessions (newest first)"),
     Flag.optional
+  ),
+  usage: Flag.Boolean("usage").pipe(
+    Flag.withDescription("With --json: add each session's usage and cost_usd (null when unknown) to its summary"),
+    Flag.withDefault(false)
   )
-}, Effect.fn("sessions.list")(function*({ all, json, limit }) {
+}, Effect.fn("sessions.list")(function*({ all, json, limit, usage }) {
   const store = yield* SessionStore.SessionStore
   const native = all ? yield* store.list : yield* store.listForDirectory(yield* currentDirectory)
   // With --all, Codex CLI sessions not imported yet are listed too, titled
@@ -75,15 +87,26 @@ const list = Command.make("list", {
   const claude = all ? yield* notImportedClaudeSessions : []
   const summaries = [...native, ...codex, ...claude].sort(SessionSummary_.byUpdatedAtDesc)
   const shown = Option.match(limit, { onNone: () => summaries, onSome: (n) => summaries.slice(0, n) })
-  yield* printLine(json ? JSON.stringify(encodeSummaries(shown)) : Render.table(shown, { withDirectory: all }))
+  if (json && !usage) return yield* printLine(JSON.stringify(encodeSummaries(shown)))
+  // tokens and cost: the header and usage of each session (no messages) and its durable log
+  const options = yield* Costs.costOptions
+  const reports = yield* Effect.forEach(shown, (s) =>
+    SessionCost.ofSession(s.id, options).pipe(Effect.orElseSucceed(() => undefined)), { concurrency: 4 })
+  yield* printLine(
+    json
+      ? JSON.stringify(shown.map((s, i) => Costs.usageRow(s, reports[i])))
+      : Render.table(shown, { withDirectory: all, extra: { headers: ["TOKENS", "COST"], cells: (_, i) => Costs.cells(reports[i]) } })
+  )
 })).pipe(
   Command.withDescription(
     "List sessions, newest first (default: those of the current directory; --all: every session, and Claude Code and Codex CLI sessions not imported yet)"
   ),
   Command.withExamples([
     { command: "codetether sessions list", description: "Sessions of this directory" },
-    { command: "codetether sessions list --all --json --limit 20", description: "The 20 newest sessions, as JSON" }
-  ])
+    { command: "codetether sessions list --all --json --limit 20", description: "The 20 newest sessions, as JSON" },
+    { command: "codetether sessions list --json --usage", description: "With each session's usage and cost_usd" }
+  ]),
+  Command.provide(DurableSink.layerJsonl)
 )
 
 const show = Command.make("show", {
@@ -97,8 +120,12 @@ const show = Command.make("show", {
     onSome: (window) => store.loadTail(id, window)
   })
   yield* printSession(load, json)
+  if (!json) yield* printLine(Costs.breakdown(yield* SessionCost.ofSession(id, yield* Costs.costOptions)))
 })).pipe(
-  Command.withDescription("Print a session: a readable transcript, or with --json its exact on-disk encoding")
+  Command.withDescription(
+    "Print a session: a readable transcript with its usage and cost per step, or with --json its exact on-disk encoding"
+  ),
+  Command.provide(DurableSink.layerJsonl)
 )
 
 const last = Command.make("last", { tail, json }, Effect.fn("sessions.last")(function*({ tail, json }) {
@@ -138,6 +165,17 @@ const delete_ = Command.make("delete", {
  * @category commands
  */
 export const command = Command.make("sessions").pipe(
-  Command.withDescription("List, show, resume-preview, delete, restore and purge saved sessions"),
-  Command.withSubcommands([list, show, last, delete_, Trash.trashCommand, Trash.restoreCommand, Trash.purgeCommand])
+  Command.withDescription("List, show, resume-preview, delete, restore, purge, fork, export and search saved sessions"),
+  Command.withSubcommands([
+    list,
+    show,
+    last,
+    delete_,
+    Trash.trashCommand,
+    Trash.restoreCommand,
+    Trash.purgeCommand,
+    Fork.command,
+    Export.command,
+    Search.command
+  ])
 )

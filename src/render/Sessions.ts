@@ -24,19 +24,30 @@ const truncate = (text: string, width: number): string => {
 }
 
 /**
- * A table of summaries: id, last update, message count, title (and the
- * directory when `withDirectory`).
+ * A table of summaries: id, last update, message count, the `extra`
+ * columns (e.g. tokens and cost), title (and the directory when
+ * `withDirectory`).
  *
  * @since 0.1.0
  * @category rendering
  */
-export const table = (summaries: ReadonlyArray<SessionSummary>, options: { readonly withDirectory: boolean }): string => {
+export const table = (
+  summaries: ReadonlyArray<SessionSummary>,
+  options: {
+    readonly withDirectory: boolean
+    readonly extra?: {
+      readonly headers: ReadonlyArray<string>
+      readonly cells: (summary: SessionSummary, index: number) => ReadonlyArray<string>
+    } | undefined
+  }
+): string => {
   if (summaries.length === 0) return Style.dim("No sessions.")
-  const header = ["ID", "UPDATED (UTC)", "MSGS", "TITLE", ...(options.withDirectory ? ["DIRECTORY"] : [])]
-  const rows = summaries.map((s) => [
+  const header = ["ID", "UPDATED (UTC)", "MSGS", ...(options.extra?.headers ?? []), "TITLE", ...(options.withDirectory ? ["DIRECTORY"] : [])]
+  const rows = summaries.map((s, i) => [
     s.id,
     shortTime(s.updatedAt),
     String(s.messageCount),
+    ...(options.extra?.cells(s, i) ?? []),
     truncate(s.title ?? "(untitled)", 50),
     ...(options.withDirectory ? [s.directory ?? "-"] : [])
   ])

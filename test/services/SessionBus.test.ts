@@ -119,7 +119,7 @@ describe("DurableSink", () => {
       expect((yield* later.read("abc")).map((r) => r.seq)).toEqual([1, 2, 3])
     }))
 
-  it("isDurable is true for exactly the seven 4.5.7 variants and codetether's SecretsRedacted", () => {
+  it("isDurable is true for exactly the seven 4.5.7 variants and codetether's SecretsRedacted and SessionForked", () => {
     expect([...SessionEvent.durableTags].sort()).toEqual([
       "CompactionCompleted",
       "CompactionFailed",
@@ -128,6 +128,7 @@ describe("DurableSink", () => {
       "RlmComplete",
       "RlmSubcallFallback",
       "SecretsRedacted",
+      "SessionForked",
       "TokenUsage"
     ])
     expect(SessionEvent.isDurable(usage)).toBe(true)
