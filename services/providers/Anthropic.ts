@@ -272,7 +272,7 @@ export const makeDecoder = (): Common.Decoder<RawMessageStreamEvent> => {
  */
 export const make = (config: Common.ProviderConfig): Common.Provider => {
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
-  const getClient = Common.lazyClient<AnthropicClient>(config.name, "@anthropic-ai/sdk", () =>
+  const getClient = Common.lazyClient<AnthropicClient>(config.name, Common.SDK_PACKAGES.anthropic.package, () =>
     import("@anthropic-ai/sdk").then(({ Anthropic }) =>
       new Anthropic({
         apiKey: secret ?? "unused",
@@ -281,7 +281,7 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
         maxRetries: 0,
         ...(secret === undefined ? { defaultHeaders: { Authorization: null, "X-Api-Key": null } } : {})
       })
-    ))
+    ), Common.SDK_PACKAGES.anthropic.range)
   const stream = (request: Provider.CompletionRequest): Stream.Stream<Provider.StreamEvent, Common.ProviderError> =>
     Common.streamWithRetry({
       provider: config.name,

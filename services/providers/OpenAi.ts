@@ -346,7 +346,7 @@ export const makeDecoder = (): Common.Decoder<ChatCompletionChunk> => {
  */
 export const make = (config: Common.ProviderConfig, wire: WireOptions = compatibleWire): Common.Provider => {
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
-  const getClient = Common.lazyClient<OpenAIClient>(config.name, "openai", () =>
+  const getClient = Common.lazyClient<OpenAIClient>(config.name, Common.SDK_PACKAGES.openai.package, () =>
     import("openai").then(({ OpenAI }) =>
       new OpenAI({
         apiKey: secret ?? "unused",
@@ -356,7 +356,7 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
         ...(config.source === "builtin" ? {} : { organization: null, project: null }),
         ...(secret === undefined ? { defaultHeaders: { Authorization: null } } : {})
       })
-    ))
+    ), Common.SDK_PACKAGES.openai.range)
   const stream = (request: Provider.CompletionRequest): Stream.Stream<Provider.StreamEvent, Common.ProviderError> =>
     Common.streamWithRetry({
       provider: config.name,
