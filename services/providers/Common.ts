@@ -635,33 +635,49 @@ const isMissingPackage = (cause: unknown, sdk: string): boolean => {
 }
 
 /**
- * A client created on first use from a lazily imported SDK (`load` imports it
- * and builds the client) and reused; a failed import is reported as an
- * `Unavailable` {@link ProviderError} naming the provider and the SDK (when
- * the package is not installed, the message names the package to install,
- * e.g. `local: the "openai" package is not installed: install it next to
- * codetether (npm install openai@^7.57.0)`), and retried on the next call.
+ * The rejection handler of an SDK's dynamic `import()`: an `Unavailable`
+ * {@link ProviderError} naming the provider; when the package is not
+ * installed, the message names the package to install, e.g. `local: the
+ * "openai" package is not installed: install it next to codetether (npm
+ * install openai@^7.57.0)`. Put it on the `import()` itself
+ * (`import("openai").then(use, importFailed(...))`): bundlers such as esbuild
+ * then leave an SDK the app did not install to run time instead of failing
+ * the app's build.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const importFailed = (provider: string, sdk: keyof typeof SDK_PACKAGES) => (cause: unknown): never => {
+  const { package: name, range } = SDK_PACKAGES[sdk]
+  throw new ProviderError({
+    reason: "Unavailable",
+    provider,
+    message: isMissingPackage(cause, name)
+      ? `${provider}: the "${name}" package is not installed: install it next to codetether (npm install ${name}@${range})`
+      : `${provider}: could not load the ${name} SDK: ${String(cause)}`,
+    cause
+  })
+}
+
+/**
+ * A client created on first use by `load` (which imports the SDK, see
+ * {@link importFailed}, and builds the client) and reused; a failure is an
+ * `Unavailable` {@link ProviderError} naming the provider and the SDK (the
+ * one `load` rejected with, when it is one), and `load` runs again on the
+ * next call.
  *
  * @since 0.1.0
  * @category constructors
  */
-export const lazyClient = <C>(
-  provider: string,
-  sdk: string,
-  load: () => Promise<C>,
-  range?: string
-): () => Promise<C> => {
+export const lazyClient = <C>(provider: string, sdk: string, load: () => Promise<C>): () => Promise<C> => {
   let client: Promise<C> | undefined
   return () =>
     client ??= load().catch((cause: unknown) => {
       client = undefined
-      throw new ProviderError({
+      throw cause instanceof ProviderError ? cause : new ProviderError({
         reason: "Unavailable",
         provider,
-        message: isMissingPackage(cause, sdk)
-          ? `${provider}: the "${sdk}" package is not installed: install it next to codetether ` +
-            `(npm install ${sdk}${range === undefined ? "" : `@${range}`})`
-          : `${provider}: could not load the ${sdk} SDK: ${String(cause)}`,
+        message: `${provider}: could not load the ${sdk} SDK: ${String(cause)}`,
         cause
       })
     })
