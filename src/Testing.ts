@@ -62,7 +62,8 @@ export * as ToolRegistry from "../services/ToolRegistry.ts"
  * - `systemPrompt`: the system prompt of every request (default
  *   `You are a test agent.`);
  * - `config`: settings other than the built-in defaults (`maxSteps`,
- *   `model`, ...), as values.
+ *   `model`, ...), as values (an invalid one, such as `maxSteps: 0`, is a
+ *   defect when the layer is built).
  *
  * @since 0.1.0
  * @category models
