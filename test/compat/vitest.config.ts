@@ -12,7 +12,10 @@
  *   npm ci --prefix test/compat
  *   test/compat/node_modules/.bin/vitest run --config test/compat/vitest.config.ts
  * To move to a newer effect: `npm install --prefix test/compat effect@latest
- * @effect/platform-node@latest` and commit test/compat/package-lock.json.
+ * @effect/platform-node@latest` and commit test/compat/package-lock.json
+ * (package.json's `overrides` keeps vite at 8.3.8: vite 8.4.0 names an
+ * optional dependency the registry does not have, and `npm ci` then rejects
+ * the lockfile).
  */
 import * as NodePath from "node:path"
 import { defineConfig, type Plugin } from "vitest/config"
