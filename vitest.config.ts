@@ -1,8 +1,23 @@
-import { defineConfig } from "vitest/config"
+import * as NodePath from "node:path"
+import { configDefaults, defineConfig } from "vitest/config"
+
+const root = import.meta.dirname
 
 export default defineConfig({
+  resolve: {
+    // examples/embed/test imports the package by name: here it is the sources
+    alias: [
+      { find: /^codetether\/testing$/, replacement: NodePath.join(root, "src/Testing.ts") },
+      { find: /^codetether$/, replacement: NodePath.join(root, "src/index.ts") }
+    ],
+    // one copy of each, even for files under examples/embed (which may have its own node_modules)
+    dedupe: ["effect", "@effect/platform-node", "@effect/vitest", "vitest"]
+  },
   test: {
-    include: ["test/**/*.test.ts"],
+    // examples/embed/test: the README's test paragraph, run against the sources
+    include: ["test/**/*.test.ts", "examples/embed/test/**/*.test.ts"],
+    // test/compat runs with its own effect: .ci/run runs it with test/compat/vitest.config.ts
+    exclude: [...configDefaults.exclude, "test/compat/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // deterministic output whatever the terminal or CI environment; the

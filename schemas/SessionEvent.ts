@@ -404,6 +404,13 @@ const payload = <Tag extends string, S extends Schema.Top>(tag: Tag, schema: S) 
  * `ToolCallStart.arguments` is the JSON of the (normalised) arguments with
  * keys sorted; durations are milliseconds.
  *
+ * `Thinking` (no fields) says "the model is being asked": a prompt emits it
+ * once at set-up, before anything else (before the lease, the provider
+ * selection and the user message: 4.5.7 BEHAVIOUR §6.2 step 1), then once at
+ * the start of every step. A prompt of N steps therefore starts with two
+ * `Thinking` events and emits N + 1 in all; a prompt refused at set-up (a
+ * busy session, no provider) emits the set-up `Thinking`, `Error`, `Done`.
+ *
  * @since 0.1.0
  * @category schemas
  */

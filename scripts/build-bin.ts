@@ -26,8 +26,11 @@ await build({
   target: "node22",
   outdir,
   chunkNames: "chunks/[name]-[hash]",
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Identifiers are minified too (2.1 MB -> 1.5 MB: the bundle carries both
+  // provider SDKs); names of functions and classes are kept, for error
+  // classification by constructor name and readable defects.
+  minify: true,
+  keepNames: true,
   legalComments: "none",
   logLevel: "warning",
   banner: {

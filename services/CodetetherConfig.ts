@@ -109,7 +109,8 @@ export const DEFAULT_MAX_TOKENS = 8192
 
 /**
  * Where a value came from: the built-in default, a config file (its path), an
- * environment variable (its name) or a CLI flag (its name, e.g. `--model`).
+ * environment variable (its name), a CLI flag (its name, e.g. `--model`) or
+ * a value given in code by an embedding app ({@link layerValue}).
  *
  * @since 0.1.0
  * @category models
@@ -119,6 +120,7 @@ export type Source =
   | { readonly kind: "file"; readonly path: string }
   | { readonly kind: "env"; readonly name: string }
   | { readonly kind: "flag"; readonly name: string }
+  | { readonly kind: "value" }
 
 /**
  * One effective value and its {@link Source}.
@@ -293,6 +295,12 @@ export class CodetetherConfig extends Context.Service<CodetetherConfig, {
   readonly settings: Settings
   /** The config file locations considered, lowest precedence first. */
   readonly files: ReadonlyArray<ConfigFile>
+  /**
+   * Whether values may come from the environment: `false` for a
+   * configuration given as values ({@link layerValue}), whose users (the
+   * redactor's provider-key lookup among them) then read no variable.
+   */
+  readonly readsEnvironment: boolean
   /**
    * A new session for `directory` (4.5.7 `Session::new` then
    * `apply_config(config, None)`): fresh UUID v4 id and provenance id,
@@ -793,8 +801,9 @@ const positiveInt = Effect.fnUntraced(function*(name: string) {
 
 /**
  * Options of {@link make}: CLI flag overrides, the directory project files
- * are looked up in (default: the process cwd), and the user config file
- * (default: the XDG location in the module docs; `null` = no user file).
+ * are looked up in (default: the process cwd), the user config file
+ * (default: the XDG location in the module docs; `null` = no user file), and
+ * whether project files are read at all.
  *
  * @since 0.1.0
  * @category models
@@ -803,6 +812,8 @@ export interface Options {
   readonly flags?: Flags | undefined
   readonly cwd?: string | undefined
   readonly userConfigPath?: string | null | undefined
+  /** `false`: read no project config file (default `true`). */
+  readonly projectFiles?: boolean | undefined
 }
 
 /**
@@ -882,7 +893,7 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
 
   const locations: Array<readonly [string, ConfigFile["scope"]]> = []
   if (userPath !== null) locations.push([userPath, "user"])
-  for (const path of projectConfigPaths(cwd)) locations.push([path, "project"])
+  if (options.projectFiles !== false) for (const path of projectConfigPaths(cwd)) locations.push([path, "project"])
   const loaded = yield* Effect.forEach(locations, ([path, scope]) =>
     readConfigFile(path, scope, {
       follow: scope === "user" ? Workspace.followAnywhere(path) : { within: cwd },
@@ -986,6 +997,8 @@ export const fromSettings = (
   options: {
     readonly files?: ReadonlyArray<ConfigFile> | undefined
     readonly provenanceEnv?: Provenance.ProvenanceEnv | undefined
+    /** Default `true`; see the service's `readsEnvironment`. */
+    readonly readsEnvironment?: boolean | undefined
   } = {}
 ): CodetetherConfig["Service"] => {
   const rlm: RlmConfig.RlmConfig = {
@@ -1010,6 +1023,7 @@ export const fromSettings = (
     provenanceEnv: env,
     settings,
     files: options.files ?? [],
+    readsEnvironment: options.readsEnvironment ?? true,
     newSession: (directory) =>
       Effect.map(Timestamp.now, (now) =>
         Session.applyConfig(
@@ -1083,8 +1097,91 @@ export const layerDefaults: Layer.Layer<CodetetherConfig> = Layer.succeed(
 )
 
 /**
+ * The configuration from the environment only, read through Effect `Config`
+ * (the process environment by default, or whatever `ConfigProvider` the app
+ * installs, e.g. `ConfigProvider.fromUnknown({ CODETETHER_MODEL: "openai/gpt-4o" })`):
+ * the same variables as {@link layer}, and no config file at all (neither the
+ * user's nor the current directory's project files).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEnv: Layer.Layer<CodetetherConfig, CodetetherConfigError> = Layer.effect(
+  CodetetherConfig,
+  make({ userConfigPath: null, projectFiles: false })
+)
+
+/**
+ * Settings given in code by an embedding app; every key is optional (absent:
+ * the built-in default). `maxSteps` and `maxTokens` are positive integers
+ * (steps; tokens per completion request); `rlm` keys override the RLM
+ * defaults one by one; `provenanceEnv` seeds new sessions' provenance (default
+ * none: nothing is read from the environment).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Values {
+  readonly model?: string | null | undefined
+  readonly maxSteps?: number | undefined
+  readonly maxTokens?: number | undefined
+  readonly rlm?: Partial<RlmConfig.RlmConfig> | undefined
+  readonly databaseUrl?: Redacted.Redacted<string> | null | undefined
+  readonly bashPassEnv?: ReadonlyArray<string> | undefined
+  readonly redaction?: boolean | undefined
+  readonly provenanceEnv?: Provenance.ProvenanceEnv | undefined
+}
+
+/**
+ * The service from {@link Values}: each given value with source `value`,
+ * the rest at the built-in defaults; no file and no environment variable is
+ * read. Fails with `InvalidValue` (naming the key) when `maxSteps` or
+ * `maxTokens` is not a positive integer.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromValues = (values: Values): Effect.Effect<CodetetherConfig["Service"], CodetetherConfigError> =>
+  Effect.gen(function*() {
+    for (const [key, value] of [["maxSteps", values.maxSteps], ["maxTokens", values.maxTokens]] as const) {
+      const error = checkFlag(key, value)
+      if (error !== undefined) return yield* error
+    }
+    const VALUE: Source = { kind: "value" }
+    const set = <A>(value: A | undefined, fallback: Setting<A>): Setting<A> =>
+      value === undefined ? fallback : { value, source: VALUE }
+    const rlm = { ...defaultSettings.rlm } as { -readonly [K in keyof Settings["rlm"]]: Settings["rlm"][K] }
+    for (const name of rlmFields) {
+      const value = values.rlm?.[name]
+      if (value !== undefined) (rlm as Record<string, Setting<unknown>>)[name] = { value, source: VALUE }
+    }
+    const settings: Settings = {
+      model: set(values.model, defaultSettings.model),
+      maxSteps: set(values.maxSteps, defaultSettings.maxSteps),
+      maxTokens: set(values.maxTokens, defaultSettings.maxTokens),
+      rlm,
+      apiKeys: [],
+      databaseUrl: set(values.databaseUrl, defaultSettings.databaseUrl),
+      bashPassEnv: set(values.bashPassEnv, defaultSettings.bashPassEnv),
+      redaction: set(values.redaction, defaultSettings.redaction)
+    }
+    return fromSettings(settings, { provenanceEnv: values.provenanceEnv ?? {}, readsEnvironment: false })
+  })
+
+/**
+ * The configuration as a value ({@link fromValues}): no config file and no
+ * environment variable is read, so nothing in the app's current directory or
+ * home can change or break it.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerValue = (values: Values): Layer.Layer<CodetetherConfig, CodetetherConfigError> =>
+  Layer.effect(CodetetherConfig, fromValues(values))
+
+/**
  * Human form of a {@link Source}: `default`, `file <path>`, `env <NAME>`,
- * `flag <--name>`.
+ * `flag <--name>`, `value`.
  *
  * @since 0.1.0
  * @category formatting
@@ -1099,5 +1196,7 @@ export const formatSource = (source: Source): string => {
       return `env ${source.name}`
     case "flag":
       return `flag ${source.name}`
+    case "value":
+      return "value"
   }
 }

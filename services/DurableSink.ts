@@ -245,7 +245,8 @@ export const layerJsonl: Layer.Layer<DurableSink, never, DataDir.DataDir> = Laye
 )
 
 /**
- * An in-memory sink, for tests and embedders: `records` holds what was written.
+ * An in-memory sink, for tests and embedders: `records` holds what was
+ * written (see {@link layerMemory} for the layer).
  *
  * @since 0.1.0
  * @category constructors
@@ -265,3 +266,29 @@ export const makeMemory = Effect.gen(function*() {
   })
   return { sink, records: Ref.get(records) }
 })
+
+/**
+ * What the sink of {@link layerMemory} holds: `all` is every record written
+ * so far, of every session, in the order written (each with its per-session
+ * `seq`).
+ *
+ * @since 0.1.0
+ * @category services
+ */
+export class MemoryRecords extends Context.Service<MemoryRecords, {
+  readonly all: Effect.Effect<ReadonlyArray<DurableRecord>>
+}>()("codetether/DurableSink/MemoryRecords") {}
+
+/**
+ * An in-memory {@link DurableSink} (nothing is written to disk), with its
+ * records readable as the {@link MemoryRecords} service: in a test,
+ * `const records = yield* (yield* DurableSink.MemoryRecords).all`. Each layer
+ * build starts empty.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerMemory: Layer.Layer<DurableSink | MemoryRecords> = Layer.effectContext(
+  Effect.map(makeMemory, ({ records, sink }) =>
+    Context.make(DurableSink, sink).pipe(Context.add(MemoryRecords, MemoryRecords.of({ all: records }))))
+)

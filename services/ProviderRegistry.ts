@@ -42,6 +42,7 @@
  *
  * @since 0.1.0
  */
+import * as LanguageModel from "effect/ai/LanguageModel"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -58,6 +59,7 @@ import * as ProviderTrust from "./ProviderTrust.ts"
 import * as Anthropic from "./providers/Anthropic.ts"
 import * as Common from "./providers/Common.ts"
 import * as CustomProviders from "./providers/CustomProviders.ts"
+import * as EffectAi from "./providers/EffectAi.ts"
 import * as OpenAi from "./providers/OpenAi.ts"
 import * as Presets from "./providers/Presets.ts"
 
@@ -83,6 +85,16 @@ export type ProviderError = Common.ProviderError
  * @category models
  */
 export type Provider = Common.Provider
+
+/**
+ * Which SDK and wire protocol a provider speaks: `openai` (also every
+ * OpenAI-compatible provider), `anthropic`, or `embedded` (implemented in
+ * code: a scripted provider, an Effect AI `LanguageModel`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Kind = Common.Kind
 
 /**
  * How far a providers file is trusted: `user`, `outside-workspace`,
@@ -274,12 +286,192 @@ export const make = (
 
 /**
  * A registry over the given providers (tests, embedders, scripted providers).
+ * Reads no environment variable and no file. Combine it with the provider
+ * constructors ({@link openAi}, {@link anthropic}, {@link openAiCompatible},
+ * {@link fromLanguageModel}):
+ *
+ * ```ts
+ * ProviderRegistry.layerProviders([
+ *   ProviderRegistry.openAi({ apiKey: Redacted.make(key) }),
+ *   ProviderRegistry.openAiCompatible({ name: "local", baseUrl: "http://127.0.0.1:8080/v1", defaultModel: "qwen3" })
+ * ])
+ * ```
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerProviders = (providers: ReadonlyArray<Provider>): Layer.Layer<ProviderRegistry> =>
   Layer.succeed(ProviderRegistry, make(providers))
+
+/**
+ * Options of {@link openAi} and {@link anthropic}: the API key, and
+ * optionally another base URL (a proxy; default the provider's API), default
+ * model (default 4.5.7's: `gpt-4o`, `claude-sonnet-4-20250514`) and registry
+ * name (default `openai`, `anthropic`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface KeyedOptions {
+  readonly apiKey: Redacted.Redacted<string>
+  readonly baseUrl?: string | undefined
+  readonly defaultModel?: string | undefined
+  readonly name?: string | undefined
+}
+
+/**
+ * Options of {@link openAiCompatible}: the registry `name`, the server's
+ * `baseUrl` (e.g. `http://127.0.0.1:8080/v1`), its `defaultModel`, an
+ * optional API key (none: no `Authorization` header is sent) and wire
+ * options that differ from a plain compatible server (`max_tokens`, sampling
+ * parameters always sent, no `reasoning_content`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CompatibleOptions {
+  readonly name: string
+  readonly baseUrl: string
+  readonly defaultModel: string
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+  readonly wire?: Partial<OpenAi.WireOptions> | undefined
+}
+
+const trimBaseUrl = (url: string) => url.trim().replace(/\/+$/, "")
+
+/**
+ * The OpenAI provider built from values: no environment variable and no file
+ * is read (not `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_ORG_ID` nor
+ * `OPENAI_PROJECT_ID`). Same rules as the configured provider: the `openai`
+ * package is imported on first use (an optional peer dependency: a missing
+ * package is an `Unavailable` {@link ProviderError} naming it), redirects to
+ * another origin are never followed, the {@link StreamTimeouts} and
+ * {@link RetryPolicy} in effect apply, and the key never appears in errors.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openAi = (options: KeyedOptions): Provider =>
+  OpenAi.make({
+    name: options.name ?? "openai",
+    baseUrl: trimBaseUrl(options.baseUrl ?? OpenAi.DEFAULT_BASE_URL),
+    defaultModel: options.defaultModel ?? ProviderSchema.defaultModel("openai"),
+    apiKey: options.apiKey,
+    source: "embedded"
+  }, OpenAi.openAiWire)
+
+/**
+ * The Anthropic provider built from values (no environment variable, no
+ * file); the `@anthropic-ai/sdk` package is imported on first use. Same rules
+ * as {@link openAi}.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const anthropic = (options: KeyedOptions): Provider =>
+  Anthropic.make({
+    name: options.name ?? "anthropic",
+    baseUrl: trimBaseUrl(options.baseUrl ?? Anthropic.DEFAULT_BASE_URL),
+    defaultModel: options.defaultModel ?? ProviderSchema.defaultModel("anthropic"),
+    apiKey: options.apiKey,
+    source: "embedded"
+  })
+
+/**
+ * An OpenAI-compatible provider (a local server, a gateway, any
+ * `/chat/completions` API) built from values: no environment variable, no
+ * file. Same rules as {@link openAi}; `baseUrl` may carry credentials
+ * (`http://user:pw@host/v1`, sent as `Authorization: Basic` when there is no
+ * API key, never printed).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const openAiCompatible = (options: CompatibleOptions): Provider =>
+  OpenAi.make({
+    name: options.name,
+    baseUrl: trimBaseUrl(options.baseUrl),
+    defaultModel: options.defaultModel,
+    apiKey: options.apiKey,
+    source: "embedded"
+  }, { ...OpenAi.compatibleWire, ...options.wire })
+
+/**
+ * A provider backed by an Effect AI `LanguageModel` (`effect/ai`): a session
+ * prompted through it asks that model, with codetether's own loop, tools and
+ * store. `options.name` is its registry name (default `effect-ai`),
+ * `options.defaultModel` the model id sessions record (default
+ * `language-model`: the `LanguageModel` is bound to its model). Tool calls
+ * are never resolved by Effect AI: the session loop runs them. See
+ * `services/providers/EffectAi.ts` for the mapping and the errors.
+ *
+ * ```ts
+ * const model = yield* LanguageModel.LanguageModel // e.g. from OpenAiLanguageModel.model("gpt-5.2")
+ * const registry = ProviderRegistry.make([ProviderRegistry.fromLanguageModel(model, { name: "openai" })])
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromLanguageModel: (
+  languageModel: LanguageModel.LanguageModel,
+  options?: EffectAi.Options
+) => Provider = EffectAi.make
+
+/**
+ * A registry whose only provider is the `LanguageModel` of the context
+ * ({@link fromLanguageModel}), e.g.
+ * `ProviderRegistry.layerLanguageModel().pipe(Layer.provide(OpenAiLanguageModel.model("gpt-5.2")))`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerLanguageModel = (
+  options?: EffectAi.Options
+): Layer.Layer<ProviderRegistry, never, LanguageModel.LanguageModel> =>
+  Layer.effect(
+    ProviderRegistry,
+    Effect.map(Effect.service(LanguageModel.LanguageModel), (model) => make([fromLanguageModel(model, options)]))
+  )
+
+/**
+ * The helper every SDK seam uses to turn one HTTP streaming call into a
+ * provider `Stream`: abort on interruption, the {@link StreamTimeouts}, and
+ * retries of transient failures per {@link RetryPolicy} while nothing was
+ * emitted. Use it to write a provider for another API (`Common.StreamCall`:
+ * `open(signal)` resolving to the SDK's async iterable, and a per-attempt
+ * `decoder`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const streamWithRetry = Common.streamWithRetry
+
+/**
+ * One SDK call for {@link streamWithRetry}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StreamCall<Chunk> = Common.StreamCall<Chunk>
+
+/**
+ * Per-attempt decoding of SDK chunks into stream events, for
+ * {@link streamWithRetry}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Decoder<Chunk> = Common.Decoder<Chunk>
+
+/**
+ * Whether a {@link ProviderError} is one {@link streamWithRetry} retries
+ * (`RateLimited`, `Server`, `Connection`, `Stream`, `Timeout`).
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const isRetryable = Common.isRetryable
 
 const baseUrlFrom = Effect.fnUntraced(function*(variable: string, fallback: string) {
   const value = yield* Config.option(Config.String(variable))
@@ -324,6 +516,55 @@ interface ProvidersFile {
 }
 
 /**
+ * The providers of the environment only, read through `Config` (the process
+ * environment by default, or the app's `ConfigProvider`), in registration
+ * order: `openai`, `anthropic`, then the OpenAI-compatible presets whose key
+ * variable is set. No providers file is read. Fails with a `ConfigError`
+ * when a variable cannot be read.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromEnv: Effect.Effect<Configured, Config.ConfigError> = Effect.gen(function*() {
+  const providers: Array<Provider> = []
+  const openAiKey = yield* Common.firstSecret(["OPENAI_API_KEY"])
+  if (Option.isSome(openAiKey)) {
+    providers.push(OpenAi.make({
+      name: "openai",
+      baseUrl: yield* baseUrlFrom("OPENAI_BASE_URL", OpenAi.DEFAULT_BASE_URL),
+      defaultModel: ProviderSchema.defaultModel("openai"),
+      apiKey: openAiKey.value.key,
+      keyVariable: openAiKey.value.name,
+      source: "builtin"
+    }, OpenAi.openAiWire))
+  }
+  const anthropicKey = yield* Common.firstSecret(["ANTHROPIC_API_KEY"])
+  if (Option.isSome(anthropicKey)) {
+    providers.push(Anthropic.make({
+      name: "anthropic",
+      baseUrl: yield* baseUrlFrom("ANTHROPIC_BASE_URL", Anthropic.DEFAULT_BASE_URL),
+      defaultModel: ProviderSchema.defaultModel("anthropic"),
+      apiKey: anthropicKey.value.key,
+      keyVariable: anthropicKey.value.name,
+      source: "builtin"
+    }))
+  }
+  for (const preset of Presets.presets) {
+    const key = yield* Common.firstSecret(preset.keyVariables)
+    if (Option.isNone(key)) continue
+    providers.push(OpenAi.make({
+      name: preset.name,
+      baseUrl: yield* baseUrlFrom(preset.baseUrlVariable, preset.baseUrl),
+      defaultModel: preset.defaultModel,
+      apiKey: key.value.key,
+      keyVariable: key.value.name,
+      source: "preset"
+    }, { ...OpenAi.compatibleWire, ...preset.wire }))
+  }
+  return { providers, keyVariables: [] }
+})
+
+/**
  * The providers configured by the environment and the providers files, in
  * registration order, with the trust rule of the module documentation
  * applied. Fails with a `ConfigError` when a variable cannot be read, or a
@@ -338,41 +579,7 @@ export const fromConfig = (
   options: Options = {}
 ): Effect.Effect<Configured, ProviderError | Config.ConfigError, DataDir.DataDir> =>
   Effect.gen(function*() {
-    const providers: Array<Provider> = []
-    const openAiKey = yield* Common.firstSecret(["OPENAI_API_KEY"])
-    if (Option.isSome(openAiKey)) {
-      providers.push(OpenAi.make({
-        name: "openai",
-        baseUrl: yield* baseUrlFrom("OPENAI_BASE_URL", OpenAi.DEFAULT_BASE_URL),
-        defaultModel: ProviderSchema.defaultModel("openai"),
-        apiKey: openAiKey.value.key,
-        keyVariable: openAiKey.value.name,
-        source: "builtin"
-      }, OpenAi.openAiWire))
-    }
-    const anthropicKey = yield* Common.firstSecret(["ANTHROPIC_API_KEY"])
-    if (Option.isSome(anthropicKey)) {
-      providers.push(Anthropic.make({
-        name: "anthropic",
-        baseUrl: yield* baseUrlFrom("ANTHROPIC_BASE_URL", Anthropic.DEFAULT_BASE_URL),
-        defaultModel: ProviderSchema.defaultModel("anthropic"),
-        apiKey: anthropicKey.value.key,
-        keyVariable: anthropicKey.value.name,
-        source: "builtin"
-      }))
-    }
-    for (const preset of Presets.presets) {
-      const key = yield* Common.firstSecret(preset.keyVariables)
-      if (Option.isNone(key)) continue
-      providers.push(OpenAi.make({
-        name: preset.name,
-        baseUrl: yield* baseUrlFrom(preset.baseUrlVariable, preset.baseUrl),
-        defaultModel: preset.defaultModel,
-        apiKey: key.value.key,
-        keyVariable: key.value.name,
-        source: "preset"
-      }, { ...OpenAi.compatibleWire, ...preset.wire }))
-    }
+    const providers: Array<Provider> = [...(yield* fromEnv).providers]
 
     const dataDir = yield* DataDir.DataDir
     const workspace = Workspace.of(options.cwd ?? process.cwd())
@@ -484,6 +691,19 @@ export const layerConfigWith = (
     ProviderRegistry,
     Effect.map(fromConfig(options), ({ keyVariables, providers }) => make(providers, { keyVariables }))
   ).pipe(Layer.merge(Common.layerStreamTimeoutsConfig))
+
+/**
+ * The registry of {@link fromEnv}: providers from the environment only
+ * (through `Config`), no providers file; also sets {@link StreamTimeouts}
+ * from `CODETETHER_CONNECT_TIMEOUT_MS` and `CODETETHER_STREAM_IDLE_TIMEOUT_MS`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEnv: Layer.Layer<ProviderRegistry, Config.ConfigError> = Layer.effect(
+  ProviderRegistry,
+  Effect.map(fromEnv, ({ keyVariables, providers }) => make(providers, { keyVariables }))
+).pipe(Layer.merge(Common.layerStreamTimeoutsConfig))
 
 /**
  * {@link layerConfigWith} for the process's current directory and the user

@@ -40,7 +40,8 @@ export const secretsOf = (names: Iterable<string>): Effect.Effect<ReadonlyArray<
 /**
  * The redactor of the configuration and registry in context: disabled when
  * the effective `redaction` setting is `false`, else with the secrets of
- * {@link secretsOf} the registry's `keyVariables`.
+ * {@link secretsOf} the registry's `keyVariables` (none when the
+ * configuration was given as values and reads no environment variable).
  *
  * @since 0.1.0
  * @category constructors
@@ -52,6 +53,8 @@ export const fromConfig: Effect.Effect<
 > = Effect.gen(function*() {
   const config = yield* CodetetherConfig.CodetetherConfig
   if (!config.redaction) return Redaction.disabled
+  // a configuration given as values reads no variable: only the key formats apply
+  if (!config.readsEnvironment) return Redaction.make({ secrets: [] })
   const registry = yield* ProviderRegistry.ProviderRegistry
   return Redaction.make({ secrets: yield* secretsOf(registry.keyVariables) })
 })

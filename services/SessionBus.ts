@@ -54,6 +54,12 @@ export class SessionBus extends Context.Service<SessionBus, {
    * the stream of events published from this point on.
    */
   readonly subscribe: Effect.Effect<Stream.Stream<Envelope>, never, Scope.Scope>
+  /**
+   * How many subscriptions are live now (4.5.7 `subscriber_count`): each
+   * `subscribe` counts until its scope closes, whether or not its stream is
+   * being read.
+   */
+  readonly subscriberCount: Effect.Effect<number>
 }>()("codetether/SessionBus") {}
 
 /**
@@ -87,11 +93,16 @@ export const make = (options: { readonly capacity?: number } = {}) =>
           Effect.flatMap((envelope) => PubSub.publish(pubsub, envelope))
         )
         : PubSub.publish(pubsub, { sessionId, event })
-    const subscribe = Effect.map(
-      PubSub.subscribe(pubsub),
-      (subscription) => Stream.fromChannel(Channel.fromSubscriptionArray(subscription))
-    )
-    return SessionBus.of({ publish, subscribe })
+    let subscribers = 0
+    const subscribe = Effect.gen(function*() {
+      const subscription = yield* PubSub.subscribe(pubsub)
+      yield* Effect.acquireRelease(
+        Effect.sync(() => subscribers++),
+        () => Effect.sync(() => subscribers--)
+      )
+      return Stream.fromChannel(Channel.fromSubscriptionArray(subscription))
+    })
+    return SessionBus.of({ publish, subscribe, subscriberCount: Effect.sync(() => subscribers) })
   })
 
 /**

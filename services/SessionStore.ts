@@ -22,6 +22,7 @@ import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
+import { mergeSummaries } from "../schemas/CodexRollout.ts"
 import type { Message } from "../schemas/Message.ts"
 import { escapeStringContent } from "../schemas/RustJson.ts"
 import * as Session_ from "../schemas/Session.ts"
@@ -1399,3 +1400,155 @@ export const layerFileSystem: Layer.Layer<SessionStore, never, DataDir.DataDir> 
  * @category layers
  */
 export const layerMemory: Layer.Layer<SessionStore> = Layer.effect(SessionStore, Effect.sync(makeMemory))
+
+// ---------------------------------------------------------------------------
+// Operations derived from the contract (any store) and from files
+// ---------------------------------------------------------------------------
+
+/**
+ * The newest session of any directory (4.5.7 `last()`, the legacy unscoped
+ * resume), with its last `window` messages and tool uses. Derived from the
+ * {@link SessionStore} contract, so it works with every store: sessions are
+ * tried newest `updated_at` first (4.5.7 went by file modification time,
+ * which a store in general does not have; the two agree unless a file was
+ * touched or copied), and one that cannot be loaded is skipped with a
+ * warning. Fails with `NotFound` (`No sessions found`), `Io`, or
+ * `InvalidId` for a bad window.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const last = (options?: LastOptions): Effect.Effect<TailLoad, SessionStoreError, SessionStore> =>
+  Effect.gen(function*() {
+    const window = yield* checkWindow(options?.window ?? Number.POSITIVE_INFINITY)
+    const store = yield* SessionStore
+    for (const summary of yield* store.list) {
+      const loaded = yield* Effect.result(store.loadTail(summary.id, window))
+      if (Result.isSuccess(loaded)) return loaded.success
+      // deleted since it was listed: not worth a warning
+      if (loaded.failure.reason !== "NotFound") {
+        yield* Effect.logWarning(`skipping session ${summary.id}: ${loaded.failure.message}`)
+      }
+    }
+    return yield* noSessions()
+  }).pipe(Effect.withSpan("SessionStore.last"))
+
+/**
+ * Options of {@link listPaged}: at most `limit` summaries, after skipping
+ * `offset` (default 0); both non-negative integers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PageOptions {
+  readonly limit: number
+  readonly offset?: number | undefined
+}
+
+/**
+ * One page of the sessions of `directory` (4.5.7 `list_sessions_paged`):
+ * `listForDirectory`, newest `updated_at` first, then `offset` skipped and
+ * `limit` taken. Derived from the contract. Fails as `listForDirectory`,
+ * or with `InvalidId` when `limit` or `offset` is not a non-negative
+ * integer.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const listPaged = (
+  directory: string,
+  options: PageOptions
+): Effect.Effect<ReadonlyArray<SessionSummary>, SessionStoreError, SessionStore> =>
+  Effect.gen(function*() {
+    const offset = options.offset ?? 0
+    for (const [name, value] of [["limit", options.limit], ["offset", offset]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        return yield* new SessionStoreError({
+          reason: "InvalidId",
+          message: `Invalid page ${name} ${value}: expected a non-negative integer`
+        })
+      }
+    }
+    const all = yield* (yield* SessionStore).listForDirectory(directory)
+    return all.slice(offset, offset + options.limit)
+  }).pipe(Effect.withSpan("SessionStore.listPaged"))
+
+/**
+ * Where {@link listAll} finds Codex CLI sessions: the `CodexImport` service
+ * fits (`yield* CodexImport.CodexImport`); any value listing summaries of a
+ * directory does.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface CodexListing<E = never, R = never> {
+  readonly listForDirectory: (directory: string) => Effect.Effect<ReadonlyArray<SessionSummary>, E, R>
+}
+
+/**
+ * 4.5.7 `list_all_sessions_for_directory` (the same as
+ * `CodexImport.listAllForDirectory`, at the store level): the store's
+ * summaries for `directory` merged with the Codex CLI sessions `codex` lists
+ * for it, titled `[Codex] <title>`; a Codex summary replaces a native one
+ * with the same id only when strictly newer; newest first. A failure of
+ * `codex` is logged as a warning and ignored (4.5.7 does the same); without
+ * `codex` the result is the store's `listForDirectory`. Fails with the
+ * store's errors.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const listAll = <E = never, R = never>(
+  directory: string,
+  codex?: CodexListing<E, R>
+): Effect.Effect<ReadonlyArray<SessionSummary>, SessionStoreError, SessionStore | R> =>
+  Effect.gen(function*() {
+    const native = yield* (yield* SessionStore).listForDirectory(directory)
+    if (codex === undefined) return native
+    const found = yield* codex.listForDirectory(directory).pipe(
+      Effect.catch((error) =>
+        Effect.as(
+          Effect.logWarning(`Codex sessions of ${directory} are not listed: ${describeError(error)}`),
+          [] as ReadonlyArray<SessionSummary>
+        )
+      )
+    )
+    return mergeSummaries(native, found)
+  }).pipe(Effect.withSpan("SessionStore.listAll"))
+
+const describeError = (error: unknown): string =>
+  typeof error === "object" && error !== null && "message" in error && typeof error.message === "string"
+    ? error.message
+    : String(error)
+
+/**
+ * 4.5.7 `load_tail_from_path`: the session in the file at `path` (any name,
+ * anywhere: an export, a backup, another data dir), with its last `window`
+ * messages and tool uses (`Infinity`: all), the number dropped and the file
+ * size in bytes. Read as the store reads its files: opened without blocking,
+ * a regular file only (a FIFO or a device is an `Io` error, never a hang; a
+ * symlink to a regular file is followed), streamed (a file larger than V8's
+ * maximum string length loads), kept elements type-checked and dropped ones
+ * checked for JSON structure. The file name need not be the session id.
+ * The session carries no revision: it is not a stored copy, so saving it to
+ * a store saves a new session (`SessionConflict` `Exists` when the store has
+ * that id). Fails with `NotFound`, `Corrupt` (naming the file and the JSON
+ * path), `Io`, or `InvalidId` for a bad window.
+ *
+ * @since 0.1.0
+ * @category operations
+ */
+export const loadTailFromPath = (path: string, window: number): Effect.Effect<TailLoad, SessionStoreError> =>
+  Effect.gen(function*() {
+    yield* checkWindow(window)
+    const absolute = NodePath.resolve(path)
+    const loaded = yield* Effect.tryPromise({
+      try: () =>
+        SessionFile.readTail(absolute, window, {
+          within: NodePath.parse(absolute).root,
+          checkIdentity: false
+        }),
+      catch: fromReadError(undefined)
+    })
+    return { ...loaded, session: Session_.withRevision(loaded.session, undefined) }
+  }).pipe(Effect.withSpan("SessionStore.loadTailFromPath"))

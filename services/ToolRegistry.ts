@@ -14,11 +14,16 @@
  *
  * @since 0.1.0
  */
+import * as AiError from "effect/ai/AiError"
+import * as EffectTool from "effect/ai/Tool"
+import type * as Toolkit from "effect/ai/Toolkit"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 import {
   failure,
@@ -33,7 +38,7 @@ import * as Bash from "./tools/Bash.ts"
 import * as Edit from "./tools/Edit.ts"
 import * as Glob from "./tools/Glob.ts"
 import * as Grep from "./tools/Grep.ts"
-import type { Tool, ToolContext } from "./tools/internal/Tool.ts"
+import { type Tool, type ToolContext, ToolError, toParametersJsonSchema } from "./tools/internal/Tool.ts"
 import * as List from "./tools/List.ts"
 import * as Read from "./tools/Read.ts"
 import * as Write from "./tools/Write.ts"
@@ -309,3 +314,115 @@ export const layerConfig: Layer.Layer<
  */
 export const layerTools = (tools: ReadonlyArray<Tool>): Layer.Layer<ToolRegistry> =>
   Layer.succeed(ToolRegistry, make(tools))
+
+/**
+ * The working directory of the tool call being run (the session's
+ * `metadata.directory`), for tool handlers that do not receive a
+ * {@link ToolContext}: the handlers of an Effect AI toolkit run through
+ * {@link fromToolkit} read it with `yield* ToolRegistry.CurrentDirectory`.
+ * Outside a tool call it is the process's current directory.
+ *
+ * @since 0.1.0
+ * @category references
+ */
+export const CurrentDirectory = Context.Reference<string>("codetether/ToolRegistry/CurrentDirectory", {
+  defaultValue: () => process.cwd()
+})
+
+const describe = (value: unknown): string => {
+  if (typeof value === "string") return value
+  if (typeof value === "object" && value !== null && "message" in value && typeof value.message === "string") {
+    return value.message
+  }
+  return JSON.stringify(value) ?? String(value)
+}
+
+/** The text a toolkit handler result shows the model: its model output's text, else its encoded result. */
+const outputOf = (result: EffectTool.HandlerResult<EffectTool.Any>): string => {
+  const texts = (result.modelOutput ?? []).flatMap((part) => (part.type === "text" ? [part.text] : []))
+  if (texts.length > 0) return texts.join("\n")
+  const encoded = result.encodedResult
+  if (typeof encoded === "string") return encoded
+  return encoded === undefined ? "" : JSON.stringify(encoded)
+}
+
+/**
+ * The tools of an Effect AI toolkit (`effect/ai` `Toolkit`) as codetether
+ * tools, so that a session can reuse an app's toolkit. Pass the toolkit
+ * itself (its handlers then come from the context, e.g. the layer of
+ * `toolkit.toLayer(...)`) or a toolkit with handlers.
+ *
+ * Each tool keeps its name and description; its parameters are the JSON
+ * Schema of its parameters Schema (or the dynamic tool's own JSON Schema).
+ * Provider-defined tools (run by a model provider) are left out. A call runs
+ * the toolkit's handler with the handler's services as they were when the
+ * tools were made and {@link CurrentDirectory} set to the session's
+ * directory. The result shown to the model is the text of the tool's model
+ * output, else its encoded result (a string as is, anything else as JSON); a
+ * `failureMode: "return"` failure is a failed result (`Error: ...`);
+ * parameters that do not decode are an `InvalidArguments` {@link ToolError},
+ * and a handler failure an `InvalidInput` one: the registry shows both to the
+ * model as `Error: <message>`.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const fromToolkit = <Tools extends Record<string, EffectTool.Any>, E = never, R = never>(
+  toolkit: Toolkit.WithHandler<Tools> | Effect.Effect<Toolkit.WithHandler<Tools>, E, R>
+): Effect.Effect<ReadonlyArray<Tool>, E, R | EffectTool.HandlerServices<Tools[keyof Tools]>> =>
+  Effect.gen(function*() {
+    const withHandler = Effect.isEffect(toolkit) ? yield* toolkit : toolkit
+    const context = yield* Effect.context<EffectTool.HandlerServices<Tools[keyof Tools]>>()
+    const handle = withHandler.handle as unknown as (
+      name: string,
+      params: unknown
+    ) => Effect.Effect<Stream.Stream<EffectTool.HandlerResult<EffectTool.Any>, unknown>, unknown>
+    return Object.values(withHandler.tools as Record<string, EffectTool.Any>)
+      .filter((tool) => !EffectTool.isProviderDefined(tool))
+      .map((tool): Tool => ({
+        name: tool.name,
+        description: EffectTool.getDescription(tool) ?? "",
+        parameters: EffectTool.isDynamic(tool) && tool.jsonSchema !== undefined
+          ? (tool.jsonSchema as Record<string, unknown>)
+          : toParametersJsonSchema(tool.parametersSchema),
+        run: (args, toolContext) =>
+          handle(tool.name, args).pipe(
+            Effect.flatMap((results) => Stream.runLast(Stream.filter(results, (result) => !result.preliminary))),
+            Effect.map((last): ToolResult => {
+              if (Option.isNone(last)) return failure(`the tool '${tool.name}' returned no result`)
+              const output = outputOf(last.value)
+              return last.value.isFailure ? failure(output) : { output, success: true }
+            }),
+            Effect.mapError((error) =>
+              AiError.isAiError(error) && error.reason._tag === "ToolParameterValidationError"
+                ? new ToolError({
+                  reason: "InvalidArguments",
+                  message: `Invalid arguments for tool '${tool.name}': ${
+                    error.reason.description.replace(/\s*\n\s*/g, " ")
+                  }`,
+                  cause: error
+                })
+                : new ToolError({
+                  reason: "InvalidInput",
+                  message: AiError.isAiError(error) ? error.reason.message : describe(error),
+                  cause: error
+                })
+            ),
+            Effect.provideContext(context),
+            Effect.provideService(CurrentDirectory, toolContext.directory)
+          )
+      }))
+  })
+
+/**
+ * A registry over the tools of an Effect AI toolkit only ({@link fromToolkit}).
+ * To offer them beside the built-in tools:
+ * `Layer.effect(ToolRegistry, Effect.map(Effect.all([builtins, fromToolkit(toolkit)]), ([a, b]) => make([...a, ...b])))`.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerToolkit = <Tools extends Record<string, EffectTool.Any>, E = never, R = never>(
+  toolkit: Toolkit.WithHandler<Tools> | Effect.Effect<Toolkit.WithHandler<Tools>, E, R>
+): Layer.Layer<ToolRegistry, E, R | EffectTool.HandlerServices<Tools[keyof Tools]>> =>
+  Layer.effect(ToolRegistry, Effect.map(fromToolkit(toolkit), make))

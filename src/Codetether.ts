@@ -1,12 +1,35 @@
 /**
- * Ready-made layers for apps that embed codetether: the same services the
- * `codetether` CLI runs with.
+ * Ready-made layers for apps that embed codetether.
+ *
+ * - {@link layerValue}: the configuration and the providers as values: no
+ *   config file, providers file or environment variable is read (what an app
+ *   usually wants: a bad `codetether.toml` in its working directory cannot
+ *   break it);
+ * - {@link layerEnv}: configuration and providers through Effect `Config`
+ *   only (the environment, or the app's `ConfigProvider`), no config or
+ *   providers file;
+ * - {@link layer}, {@link layerAt}: the same services the `codetether` CLI
+ *   runs with: they also read the user's and the current directory's config
+ *   files (`~/.config/codetether-agent/config.toml`, `./codetether.toml`,
+ *   `./.codetether/config.toml`) and providers files
+ *   (`~/.config/codetether-agent/providers.json`, `<data_dir>/providers.json`).
+ *
+ * Every variant reads and writes the sessions and durable events of its data
+ * dir, the system prompt reads the `AGENTS.md` files of a session's directory
+ * (unless a fixed prompt is given), and the built-in tools work on the files
+ * of the session's directory.
  *
  * ```ts
  * import { NodeServices } from "@effect/platform-node"
- * import { Codetether, SessionLoop } from "codetether"
+ * import { Codetether, ProviderRegistry, SessionLoop } from "codetether"
  *
- * program.pipe(Effect.provide(Codetether.layer), Effect.provide(NodeServices.layer))
+ * program.pipe(
+ *   Effect.provide(Codetether.layerValue({
+ *     dataDir: "/var/lib/my-app/codetether",
+ *     providers: [ProviderRegistry.openAi({ apiKey: Redacted.make(key) })]
+ *   })),
+ *   Effect.provide(NodeServices.layer)
+ * )
  * ```
  *
  * @since 0.1.0
@@ -24,6 +47,8 @@ import * as SessionLoop from "../services/SessionLoop.ts"
 import * as SessionStore from "../services/SessionStore.ts"
 import * as SystemPrompt from "../services/SystemPrompt.ts"
 import * as ToolRegistry from "../services/ToolRegistry.ts"
+import type * as FileSystem from "effect/FileSystem"
+import type * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 
 /**
  * The session store in the data dir provided by the environment
@@ -100,3 +125,112 @@ export const layer = layerAgentNoDeps.pipe(Layer.provideMerge(layerStore))
  */
 export const layerAt = (path: string) =>
   layerAgentNoDeps.pipe(Layer.provideMerge(layerStoreNoDeps.pipe(Layer.provideMerge(DataDir.layerPath(path)))))
+
+/**
+ * Options of {@link layerValue}:
+ * - `dataDir`: where sessions (`<dataDir>/sessions`) and durable events
+ *   (`<dataDir>/events`) live;
+ * - `providers`: the model providers (`ProviderRegistry.openAi(...)`,
+ *   `anthropic(...)`, `openAiCompatible(...)`, `fromLanguageModel(...)`); the
+ *   first one is used when neither the session nor `config.model` selects
+ *   one;
+ * - `config`: settings as values (default model, step limit, ...; see
+ *   `CodetetherConfig.Values`);
+ * - `tools`: the tools offered to the model (default: the built-in tools,
+ *   whose `bash` hides provider keys from commands);
+ * - `systemPrompt`: a fixed system prompt (default: 4.5.7's build-agent
+ *   prompt with the `AGENTS.md` files of the session's directory).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ValueOptions {
+  readonly dataDir: string
+  readonly providers: ReadonlyArray<ProviderRegistry.Provider>
+  readonly config?: CodetetherConfig.Values | undefined
+  readonly tools?: ReadonlyArray<ToolRegistry.Tool> | undefined
+  readonly systemPrompt?: string | undefined
+}
+
+/**
+ * Every service a prompt needs, configured from values: the file store and
+ * the JSONL durable sink in `options.dataDir`, the given providers, the
+ * configuration as a value, the tools, the bus, the system prompt and image
+ * reading. No config file, providers file or environment variable is read.
+ * Not included: `CodexImport` (it reads `~/.codex`; add
+ * `CodexImport.layerHome(dir)` when you want it). Requires `FileSystem` and
+ * `ChildProcessSpawner` (`NodeServices.layer` of `@effect/platform-node`)
+ * for the built-in tools. Fails with `CodetetherConfigError` when a setting
+ * is invalid (e.g. `maxSteps: 0`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerValue = (options: ValueOptions): Layer.Layer<
+  | SessionLoop.SessionLoop
+  | SessionStore.SessionStore
+  | SessionBus.SessionBus
+  | DurableSink.DurableSink
+  | ProviderRegistry.ProviderRegistry
+  | ToolRegistry.ToolRegistry
+  | CodetetherConfig.CodetetherConfig
+  | SystemPrompt.SystemPrompt
+  | Images.Images
+  | DataDir.DataDir,
+  CodetetherConfig.CodetetherConfigError,
+  FileSystem.FileSystem | ChildProcessSpawner.ChildProcessSpawner
+> => {
+  const tools: Layer.Layer<
+    ToolRegistry.ToolRegistry,
+    never,
+    | FileSystem.FileSystem
+    | ChildProcessSpawner.ChildProcessSpawner
+    | CodetetherConfig.CodetetherConfig
+    | ProviderRegistry.ProviderRegistry
+  > = options.tools === undefined ? ToolRegistry.layerConfig : ToolRegistry.layerTools(options.tools)
+  const systemPrompt = options.systemPrompt === undefined
+    ? SystemPrompt.layer
+    : SystemPrompt.layerStatic(options.systemPrompt)
+  return SessionLoop.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      tools,
+      SessionBus.layer().pipe(Layer.provideMerge(DurableSink.layerJsonl)),
+      systemPrompt,
+      Images.layer,
+      SessionStore.layerFileSystem
+    )),
+    Layer.provideMerge(Layer.mergeAll(
+      DataDir.layerPath(options.dataDir),
+      CodetetherConfig.layerValue(options.config ?? {}),
+      ProviderRegistry.layerProviders(options.providers)
+    ))
+  )
+}
+
+/**
+ * Every service ({@link layer}'s, `CodexImport` included), with the
+ * configuration and the providers read through Effect `Config` only: the
+ * process environment by default, or the `ConfigProvider` the app installs
+ * (`CODETETHER_MODEL`, `OPENAI_API_KEY`, `OPENAI_BASE_URL`, ...; see the
+ * README's Configuration and Providers sections). No config file and no
+ * providers file is read. The data dir is `dataDir` when given, else the
+ * one 4.5.7 would use (`CODETETHER_DATA_DIR`, else
+ * `<git root or cwd>/.codetether-agent`). Requires `FileSystem` and
+ * `ChildProcessSpawner` (`NodeServices.layer`).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerEnv = (options: { readonly dataDir?: string | undefined } = {}) =>
+  SessionLoop.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      ToolRegistry.layerConfig,
+      SessionBus.layer().pipe(Layer.provideMerge(DurableSink.layerJsonl)),
+      SystemPrompt.layer,
+      CodexImport.layer,
+      Images.layer
+    )),
+    Layer.provideMerge(SessionStore.layerFileSystem),
+    Layer.provideMerge(Layer.mergeAll(CodetetherConfig.layerEnv, ProviderRegistry.layerEnv)),
+    Layer.provideMerge(options.dataDir === undefined ? DataDir.layer : DataDir.layerPath(options.dataDir))
+  )

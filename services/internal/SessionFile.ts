@@ -269,11 +269,13 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
  * Loads a session keeping the last `window` messages and tool uses
  * (`Infinity`: everything), as 4.5.7 `load_tail_from_path`. Kept elements are
  * parsed in batches of `batchBytes` (default {@link ELEMENT_BATCH_BYTES}).
+ * The session's `id` must be the file name's (`IdMismatch`) unless
+ * `checkIdentity` is `false`.
  */
 export const readTail = (
   path: string,
   window: number,
-  options: ReadOptions & { readonly batchBytes?: number } = {}
+  options: ReadOptions & { readonly batchBytes?: number; readonly checkIdentity?: boolean } = {}
 ): Promise<TailLoad> =>
   withFile(path, async (handle, size, revision) => {
     // A whole load of a file that fits in a string is fastest with JSON.parse;
@@ -283,7 +285,7 @@ export const readTail = (
       const parsed = SessionJson.parseJson(bytes)
       if (Result.isFailure(parsed)) throw corrupt(path, parsed.failure.message)
       const session = decodeSession(path, parsed.success)
-      checkIdentity(path, session.id)
+      if (options.checkIdentity !== false) checkIdentity(path, session.id)
       return { session: withRevision(session, revision), dropped: 0, fileBytes: size }
     }
     const scan = await scanFile(path, handle, size, window)
@@ -313,7 +315,7 @@ export const readTail = (
       else droppedToolUses = ring.dropped
     }
     const session = decodeSession(path, value, droppedMessages, droppedToolUses)
-    checkIdentity(path, session.id)
+    if (options.checkIdentity !== false) checkIdentity(path, session.id)
     return { session: withRevision(session, revision), dropped: droppedMessages + droppedToolUses, fileBytes: size }
   }, options)
 

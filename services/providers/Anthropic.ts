@@ -273,6 +273,8 @@ export const makeDecoder = (): Common.Decoder<RawMessageStreamEvent> => {
 export const make = (config: Common.ProviderConfig): Common.Provider => {
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
   const getClient = Common.lazyClient<AnthropicClient>(config.name, "@anthropic-ai/sdk", () =>
+    // the rejection handler sits on the import itself: a bundler (esbuild)
+    // then leaves an SDK the app did not install to run time
     import("@anthropic-ai/sdk").then(({ Anthropic }) =>
       new Anthropic({
         apiKey: secret ?? "unused",
@@ -280,8 +282,7 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
         fetch: SafeFetch.make(),
         maxRetries: 0,
         ...(secret === undefined ? { defaultHeaders: { Authorization: null, "X-Api-Key": null } } : {})
-      })
-    ))
+      }), Common.importFailed(config.name, "anthropic")))
   const stream = (request: Provider.CompletionRequest): Stream.Stream<Provider.StreamEvent, Common.ProviderError> =>
     Common.streamWithRetry({
       provider: config.name,

@@ -90,13 +90,15 @@ export const isRetryable = (error: ProviderError): boolean =>
 
 /**
  * Which SDK and wire protocol a provider speaks: OpenAI Chat Completions
- * (`openai`, also every OpenAI-compatible provider) or Anthropic Messages
- * (`anthropic`).
+ * (`openai`, also every OpenAI-compatible provider), Anthropic Messages
+ * (`anthropic`), or none of its own (`embedded`: a provider implemented in
+ * code, such as a scripted provider or an Effect AI `LanguageModel`; its
+ * `baseUrl` is empty).
  *
  * @since 0.1.0
  * @category models
  */
-export type Kind = "openai" | "anthropic"
+export type Kind = "openai" | "anthropic" | "embedded"
 
 /**
  * Where a provider's registration came from: `builtin` (`openai`,
@@ -150,7 +152,7 @@ export interface Provider {
   readonly name: string
   /** Which SDK / wire protocol. */
   readonly kind: Kind
-  /** The API base URL requests go to. */
+  /** The API base URL requests go to (empty for an `embedded` provider). */
   readonly baseUrl: string
   /** Model used when the selector names this provider but no model. */
   readonly defaultModel: string
@@ -611,10 +613,58 @@ export const streamWithRetry = <Chunk>(call: StreamCall<Chunk>): Stream.Stream<S
   }))
 
 /**
- * A client created on first use from a lazily imported SDK (`load` imports it
- * and builds the client) and reused; a failed import is reported as an
- * `Unavailable` {@link ProviderError} naming the provider and the SDK, and
- * retried on the next call.
+ * The provider SDKs codetether loads on first use, with the versions it
+ * supports: optional peer dependencies of the library, installed by the app
+ * that uses such a provider (the `codetether` CLI bundles both).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const SDK_PACKAGES = {
+  openai: { package: "openai", range: "^7.57.0" },
+  anthropic: { package: "@anthropic-ai/sdk", range: "^1.12.0" }
+} as const
+
+/** Whether `cause` says that `sdk` itself (not one of its own imports) could not be found. */
+const isMissingPackage = (cause: unknown, sdk: string): boolean => {
+  const r = record(cause)
+  const code = str(r?.code)
+  const message = str(r?.message) ?? ""
+  return (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") &&
+    (message.includes(`'${sdk}'`) || message.includes(`"${sdk}"`))
+}
+
+/**
+ * The rejection handler of an SDK's dynamic `import()`: an `Unavailable`
+ * {@link ProviderError} naming the provider; when the package is not
+ * installed, the message names the package to install, e.g. `local: the
+ * "openai" package is not installed: install it next to codetether (npm
+ * install openai@^7.57.0)`. Put it on the `import()` itself
+ * (`import("openai").then(use, importFailed(...))`): bundlers such as esbuild
+ * then leave an SDK the app did not install to run time instead of failing
+ * the app's build.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const importFailed = (provider: string, sdk: keyof typeof SDK_PACKAGES) => (cause: unknown): never => {
+  const { package: name, range } = SDK_PACKAGES[sdk]
+  throw new ProviderError({
+    reason: "Unavailable",
+    provider,
+    message: isMissingPackage(cause, name)
+      ? `${provider}: the "${name}" package is not installed: install it next to codetether (npm install ${name}@${range})`
+      : `${provider}: could not load the ${name} SDK: ${String(cause)}`,
+    cause
+  })
+}
+
+/**
+ * A client created on first use by `load` (which imports the SDK, see
+ * {@link importFailed}, and builds the client) and reused; a failure is an
+ * `Unavailable` {@link ProviderError} naming the provider and the SDK (the
+ * one `load` rejected with, when it is one), and `load` runs again on the
+ * next call.
  *
  * @since 0.1.0
  * @category constructors
@@ -624,7 +674,7 @@ export const lazyClient = <C>(provider: string, sdk: string, load: () => Promise
   return () =>
     client ??= load().catch((cause: unknown) => {
       client = undefined
-      throw new ProviderError({
+      throw cause instanceof ProviderError ? cause : new ProviderError({
         reason: "Unavailable",
         provider,
         message: `${provider}: could not load the ${sdk} SDK: ${String(cause)}`,

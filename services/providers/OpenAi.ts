@@ -347,6 +347,8 @@ export const makeDecoder = (): Common.Decoder<ChatCompletionChunk> => {
 export const make = (config: Common.ProviderConfig, wire: WireOptions = compatibleWire): Common.Provider => {
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
   const getClient = Common.lazyClient<OpenAIClient>(config.name, "openai", () =>
+    // the rejection handler sits on the import itself: a bundler (esbuild)
+    // then leaves an SDK the app did not install to run time
     import("openai").then(({ OpenAI }) =>
       new OpenAI({
         apiKey: secret ?? "unused",
@@ -355,8 +357,7 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
         maxRetries: 0,
         ...(config.source === "builtin" ? {} : { organization: null, project: null }),
         ...(secret === undefined ? { defaultHeaders: { Authorization: null } } : {})
-      })
-    ))
+      }), Common.importFailed(config.name, "openai")))
   const stream = (request: Provider.CompletionRequest): Stream.Stream<Provider.StreamEvent, Common.ProviderError> =>
     Common.streamWithRetry({
       provider: config.name,

@@ -21,7 +21,7 @@ import { json, printLine } from "./shared.ts"
  */
 export interface ProviderInfo {
   readonly name: string
-  readonly kind: "openai" | "anthropic"
+  readonly kind: ProviderRegistry.Kind
   readonly default_model: string
   readonly base_url: string
   readonly key_variable: string | null

@@ -136,6 +136,23 @@ describe("DurableSink", () => {
     expect(SessionEvent.isDurable(SessionEvent.make.done())).toBe(false)
   })
 
+  it.effect("subscriberCount counts live subscriptions until their scope closes (4.5.7 subscriber_count)", () =>
+    Effect.gen(function*() {
+      const bus = yield* busWith(DurableSink.DurableSink.of({
+        write: (sessionId, event) => Effect.succeed(DurableSink.toRecord(sessionId, event, Sessions.at(0), 1)),
+        read: () => Effect.succeed([])
+      }))
+      expect(yield* bus.subscriberCount).toBe(0)
+      yield* Effect.scoped(Effect.gen(function*() {
+        yield* bus.subscribe
+        yield* bus.subscribe
+        expect(yield* bus.subscriberCount).toBe(2)
+        yield* Effect.scoped(bus.subscribe)
+        expect(yield* bus.subscriberCount).toBe(2)
+      }))
+      expect(yield* bus.subscriberCount).toBe(0)
+    }))
+
   it("events encode to one JSON line with a type tag and snake_case fields", () => {
     expect(SessionEvent.toJsonLine(SessionEvent.make.toolCallComplete("bash", "ok", true, 12.4))).toBe(
       "{\"type\":\"ToolCallComplete\",\"name\":\"bash\",\"output\":\"ok\",\"success\":true,\"duration_ms\":12}"

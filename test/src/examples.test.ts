@@ -22,6 +22,13 @@ describe("package", () => {
 })
 
 describe("examples", () => {
+  it("examples/embed/test/agent.test.ts is the README's test paragraph (the root suite runs it against the sources)", () => {
+    const source = NodeFs.readFileSync(NodePath.join(repo, "examples/embed/test/agent.test.ts"), "utf8")
+    expect(NodeFs.readFileSync(NodePath.join(repo, "README.md"), "utf8")).toContain(source.trim())
+    expect(source).toContain("from \"codetether/testing\"")
+    expect(source.match(/from "codetether[^"]*"/g)).toEqual(["from \"codetether/testing\""])
+  })
+
   it.live("examples/resume.ts is the README's embedding example and resumes the last session", () =>
     Effect.gen(function*() {
       const source = NodeFs.readFileSync(NodePath.join(repo, "examples/resume.ts"), "utf8")
