@@ -592,9 +592,13 @@ export const make = Effect.fn("Server.make")(function*(options: Options) {
       node.close()
       node.closeIdleConnections()
       yield* runner.shutdown
+      // followers get the interrupted prompts' last events before their streams close
+      yield* Effect.sleep("200 millis")
       yield* Deferred.succeed(closing, undefined)
       const drained = Effect.callback<void>((resume) => {
         const check = () => {
+          // a connection whose last response just ended is idle now: close it
+          node.closeIdleConnections()
           node.getConnections((_, count) => (count === 0 ? resume(Effect.void) : void setTimeout(check, 25)))
         }
         check()

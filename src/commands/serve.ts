@@ -27,6 +27,7 @@ import * as Schema from "effect/Schema"
 import * as Scope from "effect/Scope"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
+import * as DataDir from "../../services/DataDir.ts"
 import * as ServerToken from "../../services/ServerToken.ts"
 import { currentDirectory, printLine } from "./shared.ts"
 
@@ -94,7 +95,9 @@ export const command = Command.make("serve", {
   const origins = Server.parseOrigins(input.cors)
   if (Result.isFailure(origins)) return yield* new ServeUsageError({ message: origins.failure })
   const directory = yield* currentDirectory
-  const token = yield* ServerToken.ServerToken
+  // only now, so a refused start writes nothing
+  const dataDir = yield* DataDir.DataDir
+  const token = yield* ServerToken.resolve({ dataDir: dataDir.path, envToken })
 
   const listen = (port: number) =>
     Effect.gen(function*() {
@@ -105,7 +108,7 @@ export const command = Command.make("serve", {
         directory,
         maxPrompts: input.maxPrompts,
         cors: origins.success
-      }).pipe(Scope.provide(scope), Effect.exit)
+      }).pipe(Effect.provideService(ServerToken.ServerToken, token), Scope.provide(scope), Effect.exit)
       if (Exit.isFailure(exit)) yield* Scope.close(scope, exit)
       return { exit, scope }
     })
@@ -160,13 +163,14 @@ export const command = Command.make("serve", {
 )
 
 /**
- * The services `serve` needs besides the agent's: the server token (from
- * the environment or the data dir) and the A2A task store in the data dir.
+ * The service `serve` needs besides the agent's (the server token is
+ * resolved by the command itself, after its checks): the A2A task store in
+ * the data dir.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = Layer.unwrap(Effect.promise(async () => {
   const A2ATaskStore = await import("../../services/A2ATaskStore.ts")
-  return Layer.merge(ServerToken.layer, A2ATaskStore.layerFileSystem)
+  return A2ATaskStore.layerFileSystem
 }))
