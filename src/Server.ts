@@ -33,6 +33,7 @@ import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
@@ -51,6 +52,7 @@ import * as ServerApi from "../schemas/ServerApi.ts"
 import * as Session from "../schemas/Session.ts"
 import * as SessionEvent from "../schemas/SessionEvent.ts"
 import * as SessionJson from "../schemas/SessionJson.ts"
+import type * as SessionSummary from "../schemas/SessionSummary.ts"
 import * as A2A from "../services/A2A.ts"
 import * as A2ATaskStore from "../services/A2ATaskStore.ts"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
@@ -264,12 +266,28 @@ const sessionsHandlers = (ctx: HandlerContext) =>
   HttpApiBuilder.group(ServerApi.Api, "sessions", Effect.fn(function*(handlers) {
     const store = yield* SessionStore.SessionStore
     const config = yield* CodetetherConfig.CodetetherConfig
+    const scope = yield* Effect.scope
+    // Concurrent listings of the same directory share one store listing (it
+    // reads every session: seconds for 10,000 of them). It runs in the
+    // server's scope, so a client that gives up does not cancel it for the others.
+    const listings = new Map<string, Fiber.Fiber<ReadonlyArray<SessionSummary.SessionSummary>, SessionStore.SessionStoreError>>()
+    const listing = (directory: string | undefined) =>
+      Effect.gen(function*() {
+        const key = directory ?? ""
+        let fiber = listings.get(key)
+        if (fiber === undefined) {
+          fiber = yield* (directory === undefined ? store.list : store.listForDirectory(directory)).pipe(
+            Effect.ensuring(Effect.sync(() => listings.delete(key))),
+            Effect.forkIn(scope, { startImmediately: true })
+          )
+          if (fiber.pollUnsafe() === undefined) listings.set(key, fiber)
+        }
+        return yield* Fiber.join(fiber)
+      })
     return handlers.handleAll({
       list: ({ query }) =>
         Effect.gen(function*() {
-          const all = query.directory === undefined
-            ? yield* store.list
-            : yield* store.listForDirectory(NodePath.resolve(ctx.directory, query.directory))
+          const all = yield* listing(query.directory === undefined ? undefined : NodePath.resolve(ctx.directory, query.directory))
           const offset = query.offset ?? 0
           return all.slice(offset, offset + (query.limit ?? 100))
         }).pipe(Effect.mapError(fromStoreError)),

@@ -183,6 +183,22 @@ describe("codetether serve: A2A", () => {
       expect(info.prompts.running).toBe(0)
     }), 30_000)
 
+  it.live("a context id that cannot name a session is refused; nothing is written outside the data dir", () =>
+    Effect.gen(function*() {
+      const h = yield* Serve.make()
+      const client = yield* promise(() => clientFor(h))
+      const task = asTask(yield* promise(() => client.sendMessage(send(userMessage("hi", "../../escaped")))))
+      expect(task.status?.state).toBe(TaskState.TASK_STATE_FAILED)
+      expect(JSON.stringify(task.status?.message?.parts)).toContain("path separator")
+      expect(NodeFs.existsSync(NodePath.join(h.dataDir, "..", "escaped.json"))).toBe(false)
+      expect(NodeFs.existsSync(NodePath.join(h.repo, "..", "escaped.json"))).toBe(false)
+      expect(h.model.requests).toHaveLength(0)
+      const byTask = yield* promise(() =>
+        client.sendMessage(send({ ...userMessage("hi"), taskId: "../../etc/passwd" })).then(() => "sent", (e: Error) => e.message)
+      )
+      expect(byTask).toMatch(/not found/i)
+    }))
+
   it.live("a client without the token reads the card but cannot send", () =>
     Effect.gen(function*() {
       const h = yield* Serve.make()

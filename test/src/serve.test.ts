@@ -10,6 +10,10 @@ import * as NodeFs from "node:fs"
 import * as NodeHttp from "node:http"
 import * as NodePath from "node:path"
 import { Effect, Result } from "effect"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
+import * as HttpApiClient from "effect/http-api/HttpApiClient"
 import * as Message from "../../schemas/Message.ts"
 import * as ServerApi from "../../schemas/ServerApi.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
@@ -277,13 +281,37 @@ describe("codetether serve: sessions", () => {
     }))
 })
 
-describe("codetether serve: prompts", () => {
-  it.live("JSON: {text, session_id, steps}; images reach the model; the model of the body is saved", () =>
+describe("codetether serve: the typed client derived from the API definition", () => {
+  it.live("lists, creates, reads and gets typed errors through HttpApiClient", () =>
     Effect.gen(function*() {
       const h = yield* Serve.make()
-      const id = yield* promise(() => h.createSession())
+      const client = yield* HttpApiClient.make(ServerApi.Api, {
+        baseUrl: h.url,
+        transformClient: HttpClient.mapRequest(HttpClientRequest.bearerToken(h.token))
+      }).pipe(Effect.provide(FetchHttpClient.layer))
+      const created = (yield* client.sessions.create({ payload: { directory: h.repo } })) as { id: string }
+      const listed = yield* client.sessions.list({ query: { limit: 5 } })
+      expect(listed.map((s) => s.id)).toEqual([created.id])
+      expect(listed[0]!.messageCount).toBe(0)
+      const info = yield* client.system.info()
+      expect(info.prompts.max).toBe(8)
+      const missing = yield* client.sessions.get({ params: { id: "nope" }, query: {} }).pipe(Effect.flip)
+      expect(missing).toBeInstanceOf(ServerApi.NotFound)
+      expect((missing as ServerApi.NotFound).error).toEqual({ code: "NotFound", message: "Session not found: nope" })
+      h.model.enqueue(OpenAiServer.text("typed"))
+      const answer = yield* client.prompts.prompt({ params: { id: created.id }, payload: { message: "hi" } })
+      expect(answer).toEqual({ text: "typed", session_id: created.id, steps: 1 })
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+})
+
+describe("codetether serve: prompts", () => {
+  it.live("JSON: {text, session_id, steps}; images reach the model; the model of the body is saved; tools run in the session's directory", () =>
+    Effect.gen(function*() {
+      const h = yield* Serve.make()
+      NodeFs.mkdirSync(NodePath.join(h.repo, "work"))
+      const id = yield* promise(() => h.createSession({ directory: "work" }))
       h.model.enqueue(
-        OpenAiServer.toolCalls([{ id: "c1", name: "bash", arguments: { command: "echo hi" } }]),
+        OpenAiServer.toolCalls([{ id: "c1", name: "bash", arguments: { command: "echo hi; pwd" } }]),
         OpenAiServer.text("It printed hi.")
       )
       const png = Buffer.concat([Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), Buffer.alloc(32)]).toString("base64")
@@ -297,7 +325,7 @@ describe("codetether serve: prompts", () => {
       expect(JSON.stringify(request.messages.at(-1)!.content)).toContain(`data:image/png;base64,${png}`)
       const session = loadSession(h, id)
       expect(session.metadata.model).toBe("openai/gpt-x")
-      expect(session.toolUses.map((t) => [t.name, t.output.trim()])).toEqual([["bash", "hi"]])
+      expect(session.toolUses.map((t) => [t.name, t.output.trim()])).toEqual([["bash", `hi\n${NodePath.join(h.repo, "work")}`]])
     }))
 
   it.live("SSE: every event as `run --json` prints it, ids on durable events, closed after Done", () =>
