@@ -453,9 +453,9 @@ describe("codetether serve: prompts", () => {
   it.live("a client that disconnects does not stop its prompt", () =>
     Effect.gen(function*() {
       const h = yield* Serve.make()
-      const id = yield* promise(() => h.createSession())
       h.model.respond(toolThenAnswer("sleep 0.5"))
       for (const accept of ["text/event-stream", "application/json"]) {
+        const id = yield* promise(() => h.createSession())
         const controller = new AbortController()
         const request = h.post(`/api/session/${id}/prompt`, { message: accept }, { headers: { accept }, signal: controller.signal })
           .then((r) => r.body?.getReader().read()).catch(() => undefined)
