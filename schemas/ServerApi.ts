@@ -242,8 +242,9 @@ const SessionId = Schema.String.annotate({ description: "A session id (a UUID fo
 
 /**
  * Body of `POST /api/session`: the directory the session works in (must
- * exist), and optionally the model (`provider/model`, saved in the session)
- * and the agent name (default `build`).
+ * exist; a relative path is taken from the server's directory), and
+ * optionally the model (`provider/model`, saved in the session) and the
+ * agent name (default `build`).
  *
  * @since 0.1.0
  * @category schemas
