@@ -15,6 +15,7 @@ import { benchClaude } from "./claude.ts"
 import { benchCodexImport } from "./codex.ts"
 import { benchLargeSession } from "./large.ts"
 import { benchSearch } from "./search.ts"
+import { benchServe } from "./serve.ts"
 import { benchStore } from "./store.ts"
 import { benchWriters } from "./writers.ts"
 
@@ -30,6 +31,7 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["large", "codetether run --session on a 1 GiB session (issue 8)", (work) => benchLargeSession(work, quick)],
   ["claude", "Claude Code import and redaction (issue 13)", (work) => benchClaude(work, quick)],
   ["search", "sessions search (issue 13)", (work) => benchSearch(work, quick)],
+  ["serve", "codetether serve under load (issue 10)", (work) => benchServe(work, quick)],
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

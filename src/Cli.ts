@@ -21,6 +21,7 @@ import * as Config from "./commands/config.ts"
 import * as Import from "./commands/import.ts"
 import * as Providers from "./commands/providers.ts"
 import * as Run from "./commands/run.ts"
+import * as Serve from "./commands/serve.ts"
 import * as Sessions from "./commands/sessions.ts"
 import * as Version from "./version.ts"
 
@@ -81,6 +82,9 @@ export const root = Command.make("codetether").pipe(
         flags: { maxSteps: Option.getOrUndefined(input.maxSteps), maxTokens: Option.getOrUndefined(input.maxTokens) }
       })
     )),
+    Serve.command.pipe(
+      Command.provide(Layer.merge(Codetether.layerAgentNoDepsWith({}), Serve.layer))
+    ),
     Sessions.command.pipe(Command.provide(Layer.merge(CodexImport.layer, ClaudeImport.layer))),
     Import.importCommand.pipe(Command.provide(Layer.merge(CodexImport.layer, ClaudeImport.layer))),
     Providers.command.pipe(Command.provide(ProviderRegistry.layerConfig)),

@@ -74,7 +74,7 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
   return SessionLoop.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
       ToolRegistry.layerConfig,
-      SessionBus.layer().pipe(Layer.provide(DurableSink.layerJsonl)),
+      SessionBus.layer().pipe(Layer.provideMerge(DurableSink.layerJsonl)),
       SystemPrompt.layer,
       CodexImport.layer,
       ClaudeImport.layer,

@@ -27,7 +27,8 @@ const program = Cli.run(process.argv.slice(2)).pipe(
   Effect.catchCause((cause) =>
     Effect.sync(() => {
       if (Cause.hasInterruptsOnly(cause)) {
-        process.exitCode = 130
+        // 130 unless the command finished its own shutdown (`serve` exits 0)
+        process.exitCode ??= 130
         return
       }
       const failure = cause.reasons.find((r) => r._tag === "Fail")
@@ -53,7 +54,9 @@ const program = Cli.run(process.argv.slice(2)).pipe(
 NodeRuntime.runMain(program, {
   disableErrorReporting: true,
   teardown: (exit, onExit) => Runtime.defaultTeardown(exit, (code) => {
-    onExit(code)
-    process.exit(code === 0 ? (typeof process.exitCode === "number" ? process.exitCode : 0) : code)
+    // an interruption (130) keeps the exit code the program chose (`serve` exits 0 on SIGTERM)
+    const chosen = code === 0 || code === 130 ? (typeof process.exitCode === "number" ? process.exitCode : code) : code
+    onExit(chosen)
+    process.exit(chosen)
   })
 })

@@ -11,6 +11,10 @@
  */
 
 /** @since 0.1.0 */
+export * as A2A from "../services/A2A.ts"
+/** @since 0.1.0 */
+export * as A2ATaskStore from "../services/A2ATaskStore.ts"
+/** @since 0.1.0 */
 export * as ClaudeImport from "../services/ClaudeImport.ts"
 /** @since 0.1.0 */
 export * as ClaudeTranscript from "../schemas/ClaudeTranscript.ts"
@@ -37,6 +41,8 @@ export * as Message from "../schemas/Message.ts"
 /** @since 0.1.0 */
 export * as Pricing from "../schemas/Pricing.ts"
 /** @since 0.1.0 */
+export * as PromptRunner from "../services/PromptRunner.ts"
+/** @since 0.1.0 */
 export * as Provenance from "../schemas/Provenance.ts"
 /** @since 0.1.0 */
 export * as Provider from "../schemas/Provider.ts"
@@ -53,6 +59,12 @@ export * as RlmConfig from "../schemas/RlmConfig.ts"
 /** @since 0.1.0 */
 export * as RustJson from "../schemas/RustJson.ts"
 /** @since 0.1.0 */
+export * as Server from "./Server.ts"
+/** @since 0.1.0 */
+export * as ServerApi from "../schemas/ServerApi.ts"
+/** @since 0.1.0 */
+export * as ServerToken from "../services/ServerToken.ts"
+/** @since 0.1.0 */
 export * as Session from "../schemas/Session.ts"
 /** @since 0.1.0 */
 export * as SessionBus from "../services/SessionBus.ts"
@@ -64,6 +76,8 @@ export * as SessionEvent from "../schemas/SessionEvent.ts"
 export * as SessionExport from "../services/SessionExport.ts"
 /** @since 0.1.0 */
 export * as SessionFork from "../services/SessionFork.ts"
+/** @since 0.1.0 */
+export * as SessionEvents from "../services/SessionEvents.ts"
 /** @since 0.1.0 */
 export * as SessionJson from "../schemas/SessionJson.ts"
 /** @since 0.1.0 */

@@ -58,8 +58,9 @@ describe("package.json", () => {
       "@anthropic-ai/sdk": { optional: true },
       openai: { optional: true }
     })
-    // markdown-it (HTML export) and re2js (regex search) are imported only by those operations
-    expect(Object.keys(pkg.dependencies)).toEqual(["markdown-it", "re2js", "smol-toml"])
+    // @a2a-js/sdk (the A2A agent of serve), markdown-it (HTML export) and re2js (regex search)
+    // are imported only by those operations
+    expect(Object.keys(pkg.dependencies)).toEqual(["@a2a-js/sdk", "markdown-it", "re2js", "smol-toml"])
     expect(pkg.sideEffects).toBe(false)
     // the lowest supported versions are the ones the suite runs with
     expect(pkg.devDependencies.effect).toBe("4.1.0")
