@@ -524,7 +524,8 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
   const recover = (session: Session, error: Postgres.PostgresError) =>
     Effect.gen(function*() {
       const seconds = Math.round(retryMs / 1000)
-      const base = `Cannot save session ${session.id}: ${error.message} (retried for ${seconds} s)`
+      const prefix = `Cannot save session ${session.id}`
+      const base = `${error.message.startsWith(prefix) ? error.message : `${prefix}: ${error.message}`} (retried for ${seconds} s)`
       if (options.recoveryDir === undefined) return ioError(session.id)(new Postgres.PostgresError({ ...error, message: base }))
       const path = NodePath.join(options.recoveryDir, `${session.id}.json`)
       const written = yield* Effect.try({
