@@ -1234,20 +1234,20 @@ export const layerDatabase = (options: PostgresOptions): Layer.Layer<Database> =
 export const layer = (options: PostgresOptions): Layer.Layer<SessionStore> =>
   Layer.effect(SessionStore, storeOf(options)).pipe(Layer.provide(layerDatabase(options)))
 
-const storeOf = (options: PostgresOptions) =>
+const storeOf = (options: Pick<PostgresOptions, "retryMs" | "recoveryDir">) =>
   Effect.gen(function*() {
     return make(yield* Database, options)
   })
 
 /**
- * The store and the durable sink on one PostgreSQL pool, with the pool
- * itself ({@link Database}): what the CLI runs with when a database URL is
- * set.
+ * The store and the durable sink over the {@link Database} of the context.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerWithSink = (options: PostgresOptions): Layer.Layer<SessionStore | DurableSink.DurableSink | Database> =>
+export const layerServices = (
+  options: Pick<PostgresOptions, "retryMs" | "recoveryDir"> = {}
+): Layer.Layer<SessionStore | DurableSink.DurableSink, never, Database> =>
   Layer.mergeAll(
     Layer.effect(SessionStore, storeOf(options)),
     Layer.effect(
@@ -1256,4 +1256,14 @@ export const layerWithSink = (options: PostgresOptions): Layer.Layer<SessionStor
         return DurableSinkPostgres.make(yield* Database)
       })
     )
-  ).pipe(Layer.provideMerge(layerDatabase(options)))
+  )
+
+/**
+ * The store and the durable sink on one PostgreSQL pool: what the CLI runs
+ * with when a database URL is set.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerWithSink = (options: PostgresOptions): Layer.Layer<SessionStore | DurableSink.DurableSink> =>
+  layerServices(options).pipe(Layer.provide(layerDatabase(options)))

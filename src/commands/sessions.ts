@@ -18,6 +18,7 @@ import { SessionSummary } from "../../schemas/SessionSummary.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
+import * as Migrate from "./migrate.ts"
 import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
 
 const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
@@ -117,6 +118,6 @@ const delete_ = Command.make("delete", {
  * @category commands
  */
 export const command = Command.make("sessions").pipe(
-  Command.withDescription("List, show, resume-preview and delete saved sessions"),
-  Command.withSubcommands([list, show, last, delete_])
+  Command.withDescription("List, show, resume-preview, delete and migrate saved sessions"),
+  Command.withSubcommands([list, show, last, delete_, Migrate.command])
 )

@@ -52,7 +52,9 @@ export const options = (url: string, more: Partial<SessionStore.PostgresOptions>
 
 /** A store, the durable sink and their database handle on `url` (one pool), closed with the scope. */
 export const store = (url: string, more: Partial<SessionStore.PostgresOptions> = {}) =>
-  Effect.map(Layer.build(SessionStorePostgres.layerWithSink(options(url, more))), (context) => ({
+  Effect.map(Layer.build(SessionStorePostgres.layerServices(options(url, more)).pipe(
+    Layer.provideMerge(SessionStorePostgres.layerDatabase(options(url, more)))
+  )), (context) => ({
     store: Context.get(context, SessionStoreService),
     sink: Context.get(context, DurableSink.DurableSink),
     db: Context.get(context, SessionStorePostgres.Database),
