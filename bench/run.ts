@@ -3,7 +3,7 @@
  * baselines measured in the same run.
  *
  * Options: `--quick` (small corpora, for a smoke run; the figures in the
- * issues' notes come from full runs), `--only store|writers|codex|run`.
+ * issues' notes come from full runs), `--only store|writers|codex|run|postgres`.
  * Corpora are generated under $TMPDIR/codetether-bench-<pid> and removed.
  */
 import * as NodeFs from "node:fs"
@@ -12,6 +12,7 @@ import * as NodePath from "node:path"
 import { print, type Row } from "./harness.ts"
 import { benchAgent } from "./agent.ts"
 import { benchCodexImport } from "./codex.ts"
+import { benchPostgres } from "./postgres.ts"
 import { benchStore } from "./store.ts"
 import { benchWriters } from "./writers.ts"
 
@@ -23,7 +24,8 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["store", "Session store (issue 2)", (work) => benchStore(work, quick)],
   ["writers", "Several writers: leases and conditional saves (issue 8)", (work) => benchWriters(work, quick)],
   ["codex", "Codex import (issue 4)", (work) => benchCodexImport(work)],
-  ["run", "codetether run (issue 3)", (work) => benchAgent(work)]
+  ["run", "codetether run (issue 3)", (work) => benchAgent(work)],
+  ["postgres", "PostgreSQL store (issue 9)", (work) => benchPostgres(work, quick)]
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

@@ -42,16 +42,13 @@
  */
 import * as NodeCrypto from "node:crypto"
 import * as NodePath from "node:path"
-import type * as PgClient from "@effect/sql-pg/PgClient"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as SqlClient from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
@@ -180,26 +177,41 @@ interface Mark {
   readonly bytes: number
 }
 
+/**
+ * The marks of one array of a session (messages or tool uses), and the last
+ * array written or loaded whole (held weakly): a value derived from it by
+ * appending shares its items, so most saves compare pointers, not marks.
+ */
+interface ArrayMarks {
+  readonly marks: WeakMap<object, Mark>
+  last: { readonly items: WeakRef<ReadonlyArray<object>>; readonly epoch: bigint } | undefined
+}
+
 interface Marks {
-  readonly messages: WeakMap<object, Mark>
-  readonly toolUses: WeakMap<object, Mark>
+  readonly messages: ArrayMarks
+  readonly toolUses: ArrayMarks
 }
 
 /**
  * The number of leading items of `items` that are stored rows `0..n-1`
- * unchanged (marked with their own position and the stored epoch), at most
- * `stored`.
+ * unchanged (the same objects as the last array stored in this epoch, or
+ * marked with their own position and the stored epoch), at most `stored`.
  */
 const unchangedPrefix = (
-  marks: WeakMap<object, Mark> | undefined,
+  marks: ArrayMarks | undefined,
   items: ReadonlyArray<object>,
   stored: number,
   epoch: bigint
 ): number => {
   const limit = Math.min(items.length, stored)
   if (marks === undefined) return 0
-  for (let i = 0; i < limit; i++) {
-    const mark = marks.get(items[i]!)
+  let i = 0
+  const last = marks.last?.epoch === epoch ? marks.last.items.deref() : undefined
+  if (last !== undefined && last.length === stored) {
+    while (i < limit && items[i] === last[i]) i++
+  }
+  for (; i < limit; i++) {
+    const mark = marks.marks.get(items[i]!)
     if (mark === undefined || mark.seq !== i || mark.epoch !== epoch) return i
   }
   return limit
@@ -221,6 +233,23 @@ const HeaderRow = Schema.Struct({
   epoch: Schema.BigInt
 })
 type HeaderRow = typeof HeaderRow.Type
+
+const BeginRow = Schema.Struct({
+  free: Schema.Boolean,
+  token: Schema.NullOr(Schema.String),
+  next: Schema.BigInt,
+  revision: Schema.NullOr(Schema.BigInt)
+})
+const decodeBeginRow = Schema.decodeUnknownEffect(BeginRow)
+const decodeHeaderRow = Schema.decodeUnknownEffect(HeaderRow)
+
+/** The first row of a write: the guard's outcome, the next revision and the header (when stored). */
+const decodeBegin = (row: unknown) =>
+  Effect.gen(function*() {
+    const begin = yield* decodeBeginRow(row)
+    const header = begin.revision === null ? undefined : yield* decodeHeaderRow(row)
+    return { free: begin.free, token: begin.token, next: begin.next, header }
+  })
 
 const LeaseRow = Schema.Struct({
   token: Schema.String,
@@ -253,17 +282,13 @@ interface BytesRow {
 
 /** The statements of the store, for one client (the pool, or a lease's own connection). */
 const makeQueries = (sql: SqlClient.SqlClient) => {
-  const header = (forUpdate: boolean) =>
-    SqlSchema.findOneOption({
-      Request: Schema.String,
-      Result: HeaderRow,
-      execute: (id) =>
-        forUpdate
-          ? sql`SELECT head, usage, updated_at, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch
-                FROM codetether_sessions WHERE id = ${id} FOR UPDATE`
-          : sql`SELECT head, usage, updated_at, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch
-                FROM codetether_sessions WHERE id = ${id}`
-    })
+  const header = SqlSchema.findOneOption({
+    Request: Schema.String,
+    Result: HeaderRow,
+    execute: (id) =>
+      sql`SELECT head, usage, updated_at, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch
+          FROM codetether_sessions WHERE id = ${id}`
+  })
   const leaseRow = SqlSchema.findOneOption({
     Request: Schema.Struct({ id: Schema.String, hi: Schema.Number, lo: Schema.Number }),
     Result: LeaseRow,
@@ -302,10 +327,31 @@ const makeQueries = (sql: SqlClient.SqlClient) => {
     table === "messages"
       ? sql`DELETE FROM codetether_messages WHERE session_id = ${id} AND seq >= ${from}`
       : sql`DELETE FROM codetether_tool_uses WHERE session_id = ${id} AND seq >= ${from}`
+  /**
+   * The first statement of a write: the guard (the shared lock, or the lease
+   * row's token, locked), the next revision, and the header row locked, in
+   * one round trip.
+   */
+  const beginWrite = (id: string, guard: { readonly key: bigint } | { readonly lease: true }) =>
+    Effect.flatMap(
+      "key" in guard
+        ? sql`SELECT pg_try_advisory_xact_lock_shared(${guard.key}) AS free, NULL::text AS token,
+                nextval('codetether_revision') AS next, h.*
+              FROM (SELECT 1) AS one LEFT JOIN LATERAL (
+                SELECT head, usage, updated_at, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch
+                FROM codetether_sessions WHERE id = ${id} FOR UPDATE) AS h ON true`
+        : sql`SELECT true AS free, l.token, nextval('codetether_revision') AS next, h.*
+              FROM (SELECT 1) AS one
+              LEFT JOIN LATERAL (SELECT token FROM codetether_leases WHERE session_id = ${id} FOR UPDATE) AS l ON true
+              LEFT JOIN LATERAL (
+                SELECT head, usage, updated_at, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch
+                FROM codetether_sessions WHERE id = ${id} FOR UPDATE) AS h ON true`,
+      (rows) => decodeBegin(rows[0])
+    )
   return {
     sql,
-    header: header(false),
-    headerForUpdate: header(true),
+    beginWrite,
+    header,
     leaseRow,
     lockHolder,
     rows,
@@ -326,10 +372,6 @@ const makeQueries = (sql: SqlClient.SqlClient) => {
       execute: ({ key, offset }) =>
         sql`SELECT id FROM codetether_sessions WHERE directory_key = ${key} ORDER BY revision DESC LIMIT 20 OFFSET ${offset}`
     }),
-    nextRevision: Effect.map(
-      sql<{ readonly next: bigint }>`SELECT nextval('codetether_revision') AS next`,
-      (rows) => BigInt(rows[0]!.next)
-    ),
     tryLock: (key: bigint) =>
       Effect.map(sql<{ readonly got: boolean }>`SELECT pg_try_advisory_lock(${key}) AS got`, (rows) => rows[0]?.got === true),
     trySharedXactLock: (key: bigint) =>
@@ -345,6 +387,14 @@ const makeQueries = (sql: SqlClient.SqlClient) => {
   }
 }
 type Queries = ReturnType<typeof makeQueries>
+
+const queriesCache = new WeakMap<SqlClient.SqlClient, Queries>()
+/** The statements for `sql`, made once per client. */
+const queriesOf = (sql: SqlClient.SqlClient): Queries => {
+  let queries = queriesCache.get(sql)
+  if (queries === undefined) queriesCache.set(sql, queries = makeQueries(sql))
+  return queries
+}
 
 // ---------------------------------------------------------------------------
 // The store
@@ -387,7 +437,7 @@ interface Written {
  */
 export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retryMs" | "recoveryDir"> = {}): SessionStore["Service"] => {
   const retryMs = options.retryMs ?? 30_000
-  const pool = makeQueries(db.sql)
+  const pool = queriesOf(db.sql)
   const localHost = hostName()
 
   // --- errors ----------------------------------------------------------------
@@ -414,7 +464,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       marked.delete(id)
       marked.set(id, marks) // most recently used last
     } else if (create) {
-      marks = { messages: new WeakMap(), toolUses: new WeakMap() }
+      marks = { messages: { marks: new WeakMap(), last: undefined }, toolUses: { marks: new WeakMap(), last: undefined } }
       marked.set(id, marks)
       if (marked.size > MARKED_SESSIONS) marked.delete(marked.keys().next().value!)
     }
@@ -429,20 +479,32 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
     toolRows: ReadonlyArray<BytesRow>
   ) => {
     const marks = marksOf(id, true)!
-    messages.forEach((m, i) => marks.messages.set(m, { seq: messageRows[i]!.seq, epoch, bytes: messageRows[i]!.bytes.length }))
-    toolUses.forEach((t, i) => marks.toolUses.set(t, { seq: toolRows[i]!.seq, epoch, bytes: toolRows[i]!.bytes.length }))
+    const mark = (target: ArrayMarks, items: ReadonlyArray<object>, rows: ReadonlyArray<BytesRow>) => {
+      items.forEach((item, i) => target.marks.set(item, { seq: rows[i]!.seq, epoch, bytes: rows[i]!.bytes.length }))
+      // a whole array (not a tail) is what the next save is compared with
+      if (rows.length === 0 || rows[0]!.seq === 0) target.last = { items: new WeakRef(items), epoch }
+    }
+    mark(marks.messages, messages, messageRows)
+    mark(marks.toolUses, toolUses, toolRows)
   }
   const markWritten = (session: Session, written: Written) => {
     const marks = marksOf(session.id, true)!
-    if (written.streamed) return
-    const apply = (map: WeakMap<object, Mark>, items: ReadonlyArray<object>, from: number, bytes: ReadonlyArray<Uint8Array>) => {
-      for (let i = 0; i < items.length; i++) {
-        const previous = map.get(items[i]!)
-        const length = i >= from ? bytes[i - from]!.length : previous!.bytes
-        if (i >= from || previous!.epoch !== written.epoch) map.set(items[i]!, { seq: i, epoch: written.epoch, bytes: length })
+    const rewrote = written.epoch === written.revision
+    const apply = (target: ArrayMarks, items: ReadonlyArray<object>, from: number, bytes: ReadonlyArray<Uint8Array>) => {
+      const map = target.marks
+      // after a rewrite every row has the new epoch; after an append only the new rows are new
+      for (let i = rewrote ? 0 : from; i < items.length; i++) {
+        const length = i >= from ? bytes[i - from]!.length : map.get(items[i]!)!.bytes
+        map.set(items[i]!, { seq: i, epoch: written.epoch, bytes: length })
       }
+      target.last = { items: new WeakRef(items), epoch: written.epoch }
     }
-    apply(marks.messages, session.messages, written.markMessagesFrom, written.messageBytes)
+    if (written.streamed) {
+      // the stored messages are not the value's: forget them (their epoch is new anyway)
+      marks.messages.last = undefined
+    } else {
+      apply(marks.messages, session.messages, written.markMessagesFrom, written.messageBytes)
+    }
     apply(marks.toolUses, session.toolUses, written.markToolUsesFrom, written.toolUseBytes)
   }
 
@@ -605,13 +667,13 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
   ) =>
     q.sql.withTransaction(Effect.gen(function*() {
       const id = session.id
+      const begin = yield* q.beginWrite(id, guard._tag === "Shared" ? { key: key.key } : { lease: true })
       if (guard._tag === "Shared") {
-        if (!(yield* q.trySharedXactLock(key.key))) return yield* new Blocked()
-      } else {
-        const token = yield* q.leaseToken(id)
-        if (token !== guard.token) return yield* conflict(id, "LeaseLost")
+        if (!begin.free) return yield* new Blocked()
+      } else if (begin.token !== guard.token) {
+        return yield* conflict(id, "LeaseLost")
       }
-      const stored = Option.getOrUndefined(yield* q.headerForUpdate(id))
+      const stored = begin.header
       if (condition._tag === "Revision") {
         const problem = checkRevision(id, condition.expected, stored === undefined ? undefined : String(stored.revision))
         if (problem !== undefined) return yield* problem
@@ -620,7 +682,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
         if (storedAt !== undefined && Timestamp.compare(storedAt, condition.updatedAt) >= 0) return undefined
       }
       const pieces = yield* encodePieces(session)
-      const next = yield* q.nextRevision
+      const next = begin.next
       const marks = marksOf(id, false)
       const streamed = source._tag === "Stream"
       // Positions from which rows change (everything for a stream, or with no stored copy).
@@ -634,10 +696,10 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       const epoch = rewrite ? next : stored.epoch
       const newToolUses = yield* encodeItems(id, session.toolUses.slice(toolUsesFrom), SessionJson.encodeToolUseBytes)
       const newMessages = streamed ? [] : yield* encodeItems(id, session.messages.slice(messagesFrom), SessionJson.encodeMessageBytes)
-      const keptBytes = (map: WeakMap<object, Mark> | undefined, items: ReadonlyArray<object>, upTo: number, storedCount: number, storedBytes: bigint) => {
+      const keptBytes = (target: ArrayMarks | undefined, items: ReadonlyArray<object>, upTo: number, storedCount: number, storedBytes: bigint) => {
         if (stored !== undefined && upTo === storedCount) return storedBytes
         let total = 0n
-        for (let i = 0; i < upTo; i++) total += BigInt(map!.get(items[i]!)!.bytes)
+        for (let i = 0; i < upTo; i++) total += BigInt(target!.marks.get(items[i]!)!.bytes)
         return total
       }
       const sum = (bytes: ReadonlyArray<Uint8Array>) => bytes.reduce((n, b) => n + BigInt(b.length), 0n)
@@ -910,26 +972,24 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
     const force = options?.force === true
     const token = NodeCrypto.randomUUID()
     const holder: LeaseHolder = { pid: process.pid, host: localHost, startedAt: new Date().toISOString(), purpose: "prompt" }
-    const leaseScope = yield* Effect.scope
     const fail = (what: string) => (e: SqlError | Schema.SchemaError | Postgres.PostgresError) =>
       e instanceof Postgres.PostgresError ? e : sqlFailure(what)(e)
 
-    /** The lease's own connection (replaced after it is lost), closed with the lease. */
-    let connection: { readonly scope: Scope.Closeable; readonly queries: Queries } | undefined
+    /** The lease's own connection (replaced after it is lost), given back when the lease ends. */
+    let connection: { readonly conn: Postgres.LeaseConnection; readonly queries: Queries } | undefined
     let holdsLock = false
-    const dropConnection = Effect.suspend(() => {
-      const current = connection
-      connection = undefined
-      holdsLock = false
-      return current === undefined ? Effect.void : Scope.close(current.scope, Exit.void)
-    })
+    /** Gives the connection back (its locks freed) or, after a failure, closes it. */
+    const dropConnection = (reusable: boolean) =>
+      Effect.suspend(() => {
+        const current = connection
+        connection = undefined
+        holdsLock = false
+        return current === undefined ? Effect.void : reusable ? current.conn.release : current.conn.discard
+      })
     const connect = Effect.gen(function*() {
       if (connection !== undefined) return connection.queries
-      const scope = yield* Scope.fork(leaseScope)
-      const client = yield* Scope.provide(db.dedicated, scope).pipe(
-        Effect.onError(() => Scope.close(scope, Exit.void))
-      )
-      connection = { scope, queries: makeQueries(client as PgClient.PgClient) }
+      const conn = yield* db.leaseConnection
+      connection = { conn, queries: queriesOf(conn.client) }
       return connection.queries
     })
     /** Takes the lock on the lease's connection if it is free, and records that connection as the holder's. */
@@ -949,7 +1009,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
           Effect.timeout("3 seconds"),
           Effect.ignore
         )
-        yield* dropConnection
+        yield* dropConnection(true)
       })
     )
 
@@ -966,9 +1026,17 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
 
     const acquire = Effect.gen(function*() {
       const started = Date.now()
+      // a connection kept idle since an earlier lease may have died meanwhile: then a new one
+      const tryLock = Effect.flatMap(connect, (q) => q.tryLock(key.key))
       for (;;) {
+        const locked = yield* tryLock.pipe(
+          Effect.catchIf(
+            (e) => e._tag === "SqlError" && Postgres.isConnectionLoss(e),
+            () => Effect.andThen(dropConnection(false), tryLock)
+          )
+        )
         const q = yield* connect
-        if (yield* q.tryLock(key.key)) {
+        if (locked) {
           holdsLock = true
           // Holding the lock: any row left is stale. Check and record in one transaction.
           const taken = yield* Effect.result(q.sql.withTransaction(Effect.gen(function*() {
@@ -979,7 +1047,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
                            pid = EXCLUDED.pid, started_at = EXCLUDED.started_at, backend_pid = EXCLUDED.backend_pid`
           })))
           if (Result.isFailure(taken)) {
-            yield* dropConnection // frees the lock: a refused lease holds nothing
+            yield* dropConnection(true) // frees the lock: a refused lease holds nothing
             return yield* Effect.fail(taken.failure)
           }
           return
@@ -1022,7 +1090,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
 
     /** After a lost connection: a new one, the lock again, and the row still ours (else `LeaseLost`). */
     const reconnect = Effect.gen(function*() {
-      yield* dropConnection
+      yield* dropConnection(false)
       const q = yield* connect
       if (!(yield* q.tryLock(key.key))) {
         // The lock may still be held by our own dropped backend (the server has not noticed yet).
@@ -1193,7 +1261,7 @@ export const storedBytes = (db: Postgres.Database, id: string): Effect.Effect<Ui
   Effect.andThen(
     db.ready,
     db.sql.withTransaction(Effect.gen(function*() {
-      const q = makeQueries(db.sql)
+      const q = queriesOf(db.sql)
       const header = yield* q.header(id)
       if (Option.isNone(header)) return undefined
       const messages = yield* q.rows("messages", id, 0)

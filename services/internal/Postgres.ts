@@ -18,7 +18,8 @@ import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Reactivity from "effect/reactivity/Reactivity"
-import type * as Scope from "effect/Scope"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Migrator from "effect/sql/Migrator"
 import * as SqlClient from "effect/sql/SqlClient"
@@ -51,6 +52,16 @@ export class PostgresError extends Data.TaggedError("PostgresError")<{
   readonly cause?: unknown
 }> {}
 
+/** A connection of a lease's own (see {@link Database.leaseConnection}). */
+export interface LeaseConnection {
+  readonly client: PgClient.PgClient
+  readonly release: Effect.Effect<void>
+  readonly discard: Effect.Effect<void>
+}
+
+/** Connections kept for the next leases once their lease ended. */
+const IDLE_LEASE_CONNECTIONS = 4
+
 /** The database: the pool, its readiness, connections of one's own, and error wording. */
 export interface Database {
   /** The pool (statements, `withTransaction`). */
@@ -59,8 +70,13 @@ export interface Database {
   readonly target: string
   /** Connects and migrates, once; later calls after a success cost nothing. */
   readonly ready: Effect.Effect<void, PostgresError>
-  /** A client on one connection of its own (closed with the scope): leases hold their lock on it. */
-  readonly dedicated: Effect.Effect<PgClient.PgClient, PostgresError, Scope.Scope>
+  /**
+   * A client on one connection of its own, for a lease to hold its lock on:
+   * an idle one left by an earlier lease, or a new one. `release` frees every
+   * advisory lock it holds and keeps it for the next lease (or closes it);
+   * `discard` closes it (after it failed).
+   */
+  readonly leaseConnection: Effect.Effect<LeaseConnection, PostgresError>
   /** Turns a driver failure into a {@link PostgresError} (password-free message). */
   readonly fail: (what: string) => (cause: unknown) => PostgresError
 }
@@ -192,12 +208,39 @@ export const make = (options: ConnectOptions): Effect.Effect<Database, never, Sc
       ))
     )
 
-    const dedicated = PgClient.makeClient({ ...config }).pipe(
-      Effect.provideService(Reactivity.Reactivity, reactivity),
-      Effect.mapError(fail("Cannot open a connection for the session lease"))
-    )
+    const outer = yield* Effect.scope
+    const idle: Array<{ readonly scope: Scope.Closeable; readonly client: PgClient.PgClient }> = []
+    yield* Scope.addFinalizer(outer, Effect.sync(() => (idle.length = 0)))
+    const open = Effect.gen(function*() {
+      const scope = yield* Scope.fork(outer)
+      const client = yield* PgClient.makeClient({ ...config }).pipe(
+        Effect.provideService(Reactivity.Reactivity, reactivity),
+        Scope.provide(scope),
+        Effect.onError(() => Scope.close(scope, Exit.void)),
+        Effect.mapError(fail("Cannot open a connection for the session lease"))
+      )
+      return { scope, client }
+    })
+    const wrap = (held: { readonly scope: Scope.Closeable; readonly client: PgClient.PgClient }): LeaseConnection => {
+      const discard = Scope.close(held.scope, Exit.void)
+      return {
+        client: held.client,
+        discard,
+        release: held.client`SELECT pg_advisory_unlock_all()`.pipe(
+          Effect.timeout("2 seconds"),
+          Effect.matchEffect({
+            onFailure: () => discard,
+            onSuccess: () => idle.length < IDLE_LEASE_CONNECTIONS ? Effect.sync(() => idle.push(held)) : discard
+          })
+        )
+      }
+    }
+    const leaseConnection = Effect.suspend(() => {
+      const reused = idle.pop()
+      return reused !== undefined ? Effect.succeed(wrap(reused)) : Effect.map(open, wrap)
+    })
 
-    return { sql, target, ready, dedicated, fail }
+    return { sql, target, ready, leaseConnection, fail }
   })
 
 /**

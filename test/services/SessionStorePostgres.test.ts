@@ -203,6 +203,30 @@ describe("SessionStore.layerPostgres", () => {
       expect((yield* store.load(session.id)).title).toBe("after the drop")
     }))
 
+  it.effect("a lease's connection serves the next lease; one that died while idle is replaced", () =>
+    Effect.gen(function*() {
+      const url = yield* fresh
+      const { store } = yield* Postgres.store(url)
+      const session = yield* store.save(Sessions.make())
+      const sql = yield* Postgres.client(url)
+      const backendOf = Effect.map(
+        sql<{ backend_pid: number }>`SELECT backend_pid FROM codetether_leases`.pipe(Effect.orDie),
+        (rows) => rows[0]!.backend_pid
+      )
+      const first = yield* Effect.scoped(Effect.andThen(store.lease(session), backendOf))
+      const second = yield* Effect.scoped(Effect.andThen(store.lease(session), backendOf))
+      expect(second).toBe(first)
+      // the idle connection dies (a server restart, a proxy timeout): the next lease opens another
+      yield* sql`SELECT pg_terminate_backend(${first})`.pipe(Effect.orDie)
+      const third = yield* Effect.scoped(Effect.gen(function*() {
+        const lease = yield* store.lease(session)
+        yield* lease.save({ ...session, title: "third" })
+        return yield* backendOf
+      }))
+      expect(third).not.toBe(first)
+      expect((yield* store.load(session.id)).title).toBe("third")
+    }))
+
   it.effect("a save retries while the connection is lost, and succeeds once it is back", () =>
     Effect.gen(function*() {
       const url = yield* fresh
