@@ -62,6 +62,9 @@ export interface Options {
 
 type Outcome = "copied" | "skipped" | "failed"
 
+/** Sessions copied at a time. */
+const CONCURRENCY = 4
+
 const summarize = (outcomes: ReadonlyArray<Outcome>): Summary => ({
   copied: outcomes.filter((o) => o === "copied").length,
   skipped: outcomes.filter((o) => o === "skipped").length,
@@ -153,7 +156,8 @@ export const toPostgres = (dataDir: DataDir.DataDir["Service"], options: Options
     }
     const events = DurableSink.makeJsonl(NodePath.join(dataDir.path, "events"))
     const outcomes: Array<Outcome> = []
-    for (const { dir, name } of sources) {
+    // a few sessions at a time: reading and encoding here overlaps the database's inserts
+    yield* Effect.forEach(sources, ({ dir, name }) => Effect.gen(function*() {
       const id = name.slice(0, -".json".length)
       const path = NodePath.join(dir, name)
       const outcome = yield* copy(storeFor(dir).load(id), (session) => target.store.replaceIfOlder(session), path)
@@ -167,7 +171,7 @@ export const toPostgres = (dataDir: DataDir.DataDir["Service"], options: Options
       }
       outcomes.push(outcome)
       options.onProgress?.(outcomes.length, sources.length)
-    }
+    }), { concurrency: CONCURRENCY, discard: true })
     return summarize(outcomes)
   }))
 
@@ -191,7 +195,7 @@ export const fromPostgres = (dataDir: DataDir.DataDir["Service"], options: Optio
     const eventsDir = NodePath.join(dataDir.path, "events")
     const events = DurableSink.makeJsonl(eventsDir)
     const outcomes: Array<Outcome> = []
-    for (const id of ids) {
+    yield* Effect.forEach(ids, (id) => Effect.gen(function*() {
       const outcome = yield* copy(source.store.load(id), (session) => files.replaceIfOlder(session), `session ${id}`)
       if (outcome !== "failed") {
         const copied = yield* Effect.gen(function*() {
@@ -216,6 +220,6 @@ export const fromPostgres = (dataDir: DataDir.DataDir["Service"], options: Optio
       }
       outcomes.push(outcome)
       options.onProgress?.(outcomes.length, ids.length)
-    }
+    }), { concurrency: CONCURRENCY, discard: true })
     return summarize(outcomes)
   }))
