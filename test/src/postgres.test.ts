@@ -11,6 +11,7 @@ import { Effect } from "effect"
 import * as Message from "../../schemas/Message.ts"
 import * as Session from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as SessionStorePostgres from "../../services/SessionStorePostgres.ts"
 import * as Cli from "../utils/Cli.ts"
 import * as OpenAiServer from "../utils/OpenAiServer.ts"
 import * as Postgres from "../utils/Postgres.ts"
@@ -165,13 +166,14 @@ describe("codetether with PostgreSQL", () => {
       const back = yield* run(["sessions", "migrate", "--from", url], files)
       expect(back.code).toBe(0)
       expect(back.stdout).toBe("copied 4, skipped 0, failed 0\n")
+      const { db } = yield* Postgres.store(url)
       for (const id of ids) {
-        const fromFiles = yield* run(["sessions", "show", id, "--json"], files)
-        const fromDatabase = yield* run(["sessions", "show", id, "--json"])
-        expect(fromFiles.stdoutBytes.equals(fromDatabase.stdoutBytes)).toBe(true)
-        // the file itself is the compact encoding
-        expect(NodeFs.readFileSync(NodePath.join(dataDir, "sessions", `${id}.json`)).equals(fromDatabase.stdoutBytes)).toBe(true)
+        // each file is the compact encoding, byte for byte what the database rows assemble to
+        const stored = yield* SessionStorePostgres.storedBytes(db, id)
+        expect(NodeFs.readFileSync(NodePath.join(dataDir, "sessions", `${id}.json`)).equals(Buffer.from(stored!))).toBe(true)
       }
+      const shown = yield* run(["sessions", "show", ids[1]!, "--json"], files)
+      expect(shown.stdoutBytes.equals(Buffer.from((yield* SessionStorePostgres.storedBytes(db, ids[1]!))!))).toBe(true)
       const events = NodeFs.readFileSync(NodePath.join(dataDir, "events", `${ids[0]}.jsonl`), "utf8")
       expect(events.trim().split("\n").map((l) => JSON.parse(l).seq)).toEqual([1])
       expect((yield* run(["sessions", "migrate", "--from", url], files)).stdout).toBe("copied 0, skipped 4, failed 0\n")
