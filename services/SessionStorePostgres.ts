@@ -588,7 +588,9 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       const seconds = Math.round(retryMs / 1000)
       const prefix = `Cannot save session ${session.id}`
       const base = `${error.message.startsWith(prefix) ? error.message : `${prefix}: ${error.message}`} (retried for ${seconds} s)`
-      if (options.recoveryDir === undefined) return ioError(session.id)(new Postgres.PostgresError({ ...error, message: base }))
+      if (options.recoveryDir === undefined) {
+        return new SessionStoreError({ reason: "Io", message: base, sessionId: session.id, cause: error })
+      }
       const path = NodePath.join(options.recoveryDir, `${session.id}.json`)
       const written = yield* Effect.try({
         try: () => SafeFs.ensureDirSync(options.recoveryDir!),
