@@ -152,6 +152,19 @@ const sortKey = (ts: string): string => `${ts.slice(0, 19)}.${ts.length > 20 ? t
 /** `text` cannot hold NUL: the query columns replace it (the bytes columns keep everything). */
 const textColumn = (value: string | null): string | null => (value === null ? null : value.replaceAll("\u0000", "\uFFFD"))
 
+/** The header row's columns of `session` (besides counts and revisions). */
+const headerColumns = (session: Session, pieces: { readonly head: Uint8Array; readonly usage: Uint8Array }) => ({
+  head: pieces.head,
+  usage: pieces.usage,
+  title: textColumn(session.title),
+  createdAt: session.createdAt,
+  updatedAt: session.updatedAt,
+  updatedSort: sortKey(session.updatedAt),
+  directory: textColumn(session.metadata.directory),
+  directoryKey: session.metadata.directory === null ? null : directoryKey(session.metadata.directory),
+  agent: textColumn(session.agent) ?? ""
+})
+
 /** The canonical directory a session belongs to, as the index key (4.5.7 canonicalises the workspace). */
 const directoryKey = (directory: string): Uint8Array => encoder.encode(normalizeComponents(canonicalize(directory)))
 
@@ -187,9 +200,20 @@ interface ArrayMarks {
   last: { readonly items: WeakRef<ReadonlyArray<object>>; readonly epoch: bigint } | undefined
 }
 
+/** What is stored at `revision` (known from this store's last write or load of the session). */
+interface StoredState {
+  readonly revision: string
+  readonly epoch: bigint
+  readonly messageCount: number
+  readonly toolUseCount: number
+  readonly messageBytes: bigint
+  readonly toolUseBytes: bigint
+}
+
 interface Marks {
   readonly messages: ArrayMarks
   readonly toolUses: ArrayMarks
+  state: StoredState | undefined
 }
 
 /**
@@ -427,6 +451,11 @@ interface Written {
   readonly toolUseBytes: ReadonlyArray<Uint8Array>
   /** The messages were streamed: the value's own messages are not what was stored. */
   readonly streamed: boolean
+  /** What is stored now. */
+  readonly messageCount: number
+  readonly toolUseCount: number
+  readonly storedMessageBytes: bigint
+  readonly storedToolUseBytes: bigint
 }
 
 /**
@@ -464,7 +493,11 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       marked.delete(id)
       marked.set(id, marks) // most recently used last
     } else if (create) {
-      marks = { messages: { marks: new WeakMap(), last: undefined }, toolUses: { marks: new WeakMap(), last: undefined } }
+      marks = {
+        messages: { marks: new WeakMap(), last: undefined },
+        toolUses: { marks: new WeakMap(), last: undefined },
+        state: undefined
+      }
       marked.set(id, marks)
       if (marked.size > MARKED_SESSIONS) marked.delete(marked.keys().next().value!)
     }
@@ -472,13 +505,22 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
   }
   const markLoaded = (
     id: string,
-    epoch: bigint,
+    header: HeaderRow,
     messages: ReadonlyArray<object>,
     messageRows: ReadonlyArray<BytesRow>,
     toolUses: ReadonlyArray<object>,
     toolRows: ReadonlyArray<BytesRow>
   ) => {
     const marks = marksOf(id, true)!
+    const epoch = header.epoch
+    marks.state = {
+      revision: String(header.revision),
+      epoch,
+      messageCount: header.message_count,
+      toolUseCount: header.tool_use_count,
+      messageBytes: header.message_bytes,
+      toolUseBytes: header.tool_use_bytes
+    }
     const mark = (target: ArrayMarks, items: ReadonlyArray<object>, rows: ReadonlyArray<BytesRow>) => {
       items.forEach((item, i) => target.marks.set(item, { seq: rows[i]!.seq, epoch, bytes: rows[i]!.bytes.length }))
       // a whole array (not a tail) is what the next save is compared with
@@ -489,6 +531,14 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
   }
   const markWritten = (session: Session, written: Written) => {
     const marks = marksOf(session.id, true)!
+    marks.state = {
+      revision: String(written.revision),
+      epoch: written.epoch,
+      messageCount: written.messageCount,
+      toolUseCount: written.toolUseCount,
+      messageBytes: written.storedMessageBytes,
+      toolUseBytes: written.storedToolUseBytes
+    }
     const rewrote = written.epoch === written.revision
     const apply = (target: ArrayMarks, items: ReadonlyArray<object>, from: number, bytes: ReadonlyArray<Uint8Array>) => {
       const map = target.marks
@@ -709,18 +759,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       let messageBytes = streamed ? 0n : keptBytes(marks?.messages, session.messages, messagesFrom, stored?.message_count ?? 0, stored?.message_bytes ?? 0n) + sum(newMessages)
       const toolUseBytes = keptBytes(marks?.toolUses, session.toolUses, toolUsesFrom, stored?.tool_use_count ?? 0, stored?.tool_use_bytes ?? 0n) + sum(newToolUses)
 
-      const meta = session.metadata
-      const columns = {
-        head: pieces.head,
-        usage: pieces.usage,
-        title: textColumn(session.title),
-        createdAt: session.createdAt,
-        updatedAt: session.updatedAt,
-        updatedSort: sortKey(session.updatedAt),
-        directory: textColumn(meta.directory),
-        directoryKey: meta.directory === null ? null : directoryKey(meta.directory),
-        agent: textColumn(session.agent) ?? ""
-      }
+      const columns = headerColumns(session, pieces)
       const writeHeader = (counts: { readonly messages: number; readonly messageBytes: bigint }) =>
         q.sql`UPDATE codetether_sessions SET head = ${columns.head}, usage = ${columns.usage}, title = ${columns.title},
                 created_at = ${columns.createdAt}, updated_at = ${columns.updatedAt}, updated_sort = ${columns.updatedSort},
@@ -778,9 +817,87 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
         markToolUsesFrom: toolUsesFrom,
         messageBytes: newMessages,
         toolUseBytes: newToolUses,
-        streamed
+        streamed,
+        messageCount,
+        toolUseCount: session.toolUses.length,
+        storedMessageBytes: messageBytes,
+        storedToolUseBytes: toolUseBytes
       } satisfies Written
     }))
+
+  /**
+   * The common save in one statement (one round trip, no explicit
+   * transaction): when this store knows what is stored at the value's
+   * revision and the value only appends to it, the guard, the header update
+   * (conditional on the revision) and the new rows go in one statement of
+   * data-modifying CTEs. Returns `undefined` when that does not apply or the
+   * statement changed nothing (busy, stale, gone): the caller then runs the
+   * full {@link writeTransaction}, which says why.
+   */
+  const appendStatement = (q: Queries, session: Session, guard: Guard, key: LockKey) =>
+    Effect.gen(function*() {
+      const id = session.id
+      const expected = Session_.revisionOf(session)
+      const marks = marksOf(id, false)
+      const state = marks?.state
+      if (expected === undefined || state === undefined || state.revision !== expected) return undefined
+      const messagesFrom = unchangedPrefix(marks!.messages, session.messages, state.messageCount, state.epoch)
+      const toolUsesFrom = unchangedPrefix(marks!.toolUses, session.toolUses, state.toolUseCount, state.epoch)
+      if (messagesFrom !== state.messageCount || toolUsesFrom !== state.toolUseCount) return undefined
+      const newMessages = yield* encodeItems(id, session.messages.slice(messagesFrom), SessionJson.encodeMessageBytes)
+      const newToolUses = yield* encodeItems(id, session.toolUses.slice(toolUsesFrom), SessionJson.encodeToolUseBytes)
+      const size = (bytes: ReadonlyArray<Uint8Array>) => bytes.reduce((n, b) => n + b.length, 0)
+      if (newMessages.length + newToolUses.length > BATCH_ROWS || size(newMessages) + size(newToolUses) > BATCH_BYTES) return undefined
+      const pieces = yield* encodePieces(session)
+      const messageBytes = state.messageBytes + BigInt(size(newMessages))
+      const toolUseBytes = state.toolUseBytes + BigInt(size(newToolUses))
+      const c = headerColumns(session, pieces)
+      const seqs = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i)
+      const ok = guard._tag === "Shared"
+        ? q.sql`pg_try_advisory_xact_lock_shared(${key.key})`
+        : q.sql`EXISTS (SELECT 1 FROM codetether_leases WHERE session_id = ${id} AND token = ${guard.token} FOR UPDATE)`
+      const rows = yield* q.sql<{ readonly revision: bigint | null }>`
+        WITH g AS (SELECT ${ok} AS ok),
+        u AS (UPDATE codetether_sessions SET head = ${c.head}, usage = ${c.usage}, title = ${c.title},
+                created_at = ${c.createdAt}, updated_at = ${c.updatedAt}, updated_sort = ${c.updatedSort},
+                directory = ${c.directory}, directory_key = ${c.directoryKey}, agent = ${c.agent},
+                message_count = ${session.messages.length}, tool_use_count = ${session.toolUses.length},
+                message_bytes = ${messageBytes}, tool_use_bytes = ${toolUseBytes},
+                revision = nextval('codetether_revision'), written_at = now()
+              WHERE id = ${id} AND revision = ${BigInt(expected)} AND (SELECT ok FROM g) RETURNING revision),
+        m AS (INSERT INTO codetether_messages (session_id, seq, bytes)
+              SELECT ${id}, t.seq, t.bytes FROM unnest(${seqs(messagesFrom, newMessages.length)}::integer[], ${newMessages}::bytea[]) AS t(seq, bytes)
+              WHERE EXISTS (SELECT 1 FROM u)),
+        t AS (INSERT INTO codetether_tool_uses (session_id, seq, bytes)
+              SELECT ${id}, t.seq, t.bytes FROM unnest(${seqs(toolUsesFrom, newToolUses.length)}::integer[], ${newToolUses}::bytea[]) AS t(seq, bytes)
+              WHERE EXISTS (SELECT 1 FROM u))
+        SELECT (SELECT revision FROM u) AS revision`
+      const revision = rows[0]?.revision
+      if (revision === null || revision === undefined) return undefined
+      return {
+        revision: BigInt(revision),
+        epoch: state.epoch,
+        markMessagesFrom: messagesFrom,
+        markToolUsesFrom: toolUsesFrom,
+        messageBytes: newMessages,
+        toolUseBytes: newToolUses,
+        streamed: false,
+        messageCount: session.messages.length,
+        toolUseCount: session.toolUses.length,
+        storedMessageBytes: messageBytes,
+        storedToolUseBytes: toolUseBytes
+      } satisfies Written
+    })
+
+  /** A save of an array-sourced, revision-conditional write: the one-statement append, else the transaction. */
+  const saveRows = (q: Queries, session: Session, guard: Guard, expected: string | undefined, key: LockKey) =>
+    Effect.flatMap(
+      appendStatement(q, session, guard, key),
+      (fast) =>
+        fast !== undefined
+          ? Effect.succeed(fast)
+          : writeTransaction<never, never>(q, session, guard, { _tag: "Revision", expected }, { _tag: "Array" }, key)
+    )
 
   /**
    * A write as an ordinary writer (not under a lease): waits for short
@@ -795,7 +912,11 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       const started = Date.now()
       const attempt = Effect.gen(function*() {
         for (;;) {
-          const result = yield* Effect.result(writeTransaction(pool, session, { _tag: "Shared" }, condition, source, key))
+          const result = yield* Effect.result(
+            source._tag === "Array" && condition._tag === "Revision"
+              ? saveRows(pool, session, { _tag: "Shared" }, condition.expected, key)
+              : writeTransaction(pool, session, { _tag: "Shared" }, condition, source, key)
+          )
           if (Result.isSuccess(result)) return result.success
           const error = result.failure
           if (!(error instanceof Blocked)) return yield* Effect.fail(error)
@@ -899,7 +1020,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
           })
         )
       }
-      markLoaded(id, header.epoch, session.messages, messages, session.toolUses, toolUses)
+      markLoaded(id, header, session.messages, messages, session.toolUses, toolUses)
       const dropped = header.message_count - messages.length + header.tool_use_count - toolUses.length
       return Effect.succeed({
         session: Session_.withRevision(session, String(header.revision)),
@@ -1004,14 +1125,26 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       return holdsLock
     })
 
-    // Release: the row (if still ours), then the connection (which frees the lock).
+    // Release: the row (if still ours) and the lock in one statement on the lease's connection,
+    // which is then kept for the next lease; if that connection failed, the row through the pool.
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        yield* db.sql`DELETE FROM codetether_leases WHERE session_id = ${id} AND token = ${token}`.pipe(
+      Effect.suspend(() => {
+        const current = connection
+        connection = undefined
+        holdsLock = false
+        const viaPool = db.sql`DELETE FROM codetether_leases WHERE session_id = ${id} AND token = ${token}`.pipe(
           Effect.timeout("3 seconds"),
           Effect.ignore
         )
-        yield* dropConnection(true)
+        if (current === undefined) return viaPool
+        return current.conn.client`WITH d AS (DELETE FROM codetether_leases WHERE session_id = ${id} AND token = ${token})
+                                   SELECT pg_advisory_unlock_all()`.pipe(
+          Effect.timeout("3 seconds"),
+          Effect.matchEffect({
+            onSuccess: () => current.conn.keep,
+            onFailure: () => Effect.andThen(current.conn.discard, viaPool)
+          })
+        )
       })
     )
 
@@ -1040,17 +1173,26 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
         const q = yield* connect
         if (locked) {
           holdsLock = true
-          // Holding the lock: any row left is stale. Check and record in one transaction.
-          const taken = yield* Effect.result(q.sql.withTransaction(Effect.gen(function*() {
-            yield* checkCurrent(q)
-            yield* q.sql`INSERT INTO codetether_leases (session_id, token, host, pid, started_at, backend_pid)
-                         VALUES (${id}, ${token}, ${holder.host}, ${holder.pid}, ${holder.startedAt}, pg_backend_pid())
-                         ON CONFLICT (session_id) DO UPDATE SET token = EXCLUDED.token, host = EXCLUDED.host,
-                           pid = EXCLUDED.pid, started_at = EXCLUDED.started_at, backend_pid = EXCLUDED.backend_pid`
-          })))
-          if (Result.isFailure(taken)) {
-            yield* dropConnection(true) // frees the lock: a refused lease holds nothing
-            return yield* Effect.fail(taken.failure)
+          // Holding the lock (no other writer can change the session now; this statement's snapshot
+          // is taken after the lock, so it sees every write that finished before): any row left is
+          // stale. Record ourselves if the value is current, in one statement.
+          const expected = Session_.revisionOf(session)
+          const taken = expected === undefined || /^\d+$/.test(expected)
+            ? yield* q.sql`INSERT INTO codetether_leases (session_id, token, host, pid, started_at, backend_pid)
+                SELECT ${id}, ${token}, ${holder.host}, ${holder.pid}, ${holder.startedAt}, pg_backend_pid()
+                WHERE (SELECT revision FROM codetether_sessions WHERE id = ${id})
+                  IS NOT DISTINCT FROM ${expected === undefined ? null : BigInt(expected)}::bigint
+                ON CONFLICT (session_id) DO UPDATE SET token = EXCLUDED.token, host = EXCLUDED.host,
+                  pid = EXCLUDED.pid, started_at = EXCLUDED.started_at, backend_pid = EXCLUDED.backend_pid
+                RETURNING token`
+            : []
+          if (taken.length === 0) {
+            // not current: say how, and hold nothing
+            const refused = yield* Effect.result(checkCurrent(q))
+            yield* dropConnection(true)
+            return yield* Effect.fail(
+              Result.isFailure(refused) ? refused.failure : conflict(id, "Stale")
+            )
           }
           return
         }
@@ -1130,14 +1272,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
             yield* takeLock
           }
           const q = connection!.queries
-          return yield* writeTransaction<never, never>(
-            q,
-            next,
-            { _tag: "Lease", token },
-            { _tag: "Revision", expected: current },
-            { _tag: "Array" },
-            key
-          )
+          return yield* saveRows(q, next, { _tag: "Lease", token }, current, key)
         }).pipe(Effect.mapError((e) => {
           if (e instanceof Blocked) return conflict(id, "LeaseLost")
           if (isSqlFailure(e) || e instanceof Postgres.PostgresError) {

@@ -55,7 +55,11 @@ export class PostgresError extends Data.TaggedError("PostgresError")<{
 /** A connection of a lease's own (see {@link Database.leaseConnection}). */
 export interface LeaseConnection {
   readonly client: PgClient.PgClient
+  /** Frees every advisory lock the connection holds, then {@link keep}s it (or discards it when that fails). */
   readonly release: Effect.Effect<void>
+  /** Keeps the connection (whose locks the caller freed) for the next lease, or closes it when enough are kept. */
+  readonly keep: Effect.Effect<void>
+  /** Closes the connection (after it failed). */
   readonly discard: Effect.Effect<void>
 }
 
@@ -223,15 +227,14 @@ export const make = (options: ConnectOptions): Effect.Effect<Database, never, Sc
     })
     const wrap = (held: { readonly scope: Scope.Closeable; readonly client: PgClient.PgClient }): LeaseConnection => {
       const discard = Scope.close(held.scope, Exit.void)
+      const keep = Effect.suspend(() => idle.length < IDLE_LEASE_CONNECTIONS ? Effect.sync(() => idle.push(held)) : discard)
       return {
         client: held.client,
         discard,
+        keep,
         release: held.client`SELECT pg_advisory_unlock_all()`.pipe(
           Effect.timeout("2 seconds"),
-          Effect.matchEffect({
-            onFailure: () => discard,
-            onSuccess: () => idle.length < IDLE_LEASE_CONNECTIONS ? Effect.sync(() => idle.push(held)) : discard
-          })
+          Effect.matchEffect({ onFailure: () => discard, onSuccess: () => keep })
         )
       }
     }

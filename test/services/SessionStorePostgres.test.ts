@@ -10,7 +10,7 @@ import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, Result, Schema } from "effect"
+import { Context, Effect, Layer, Redacted, Result, Schema, Tracer } from "effect"
 import * as Message from "../../schemas/Message.ts"
 import * as Session from "../../schemas/Session.ts"
 import * as SessionEvent from "../../schemas/SessionEvent.ts"
@@ -49,6 +49,21 @@ const rowsOf = (url: string, table: "codetether_messages" | "codetether_tool_use
   })
 
 const port = (url: string) => Number(new URL(url).port)
+
+/** Runs `effect` counting the SQL statements it sends (the driver's client spans). */
+const statements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const base = yield* Effect.tracer
+    let count = 0
+    const counting = Tracer.make({
+      span(options) {
+        if (options.kind === "client") count++
+        return base.span(options)
+      }
+    })
+    const value = yield* Effect.withTracer(effect, counting)
+    return { value, count }
+  })
 
 describe("SessionStore.layerPostgres", () => {
   it.effect("the rows hold the file store's exact bytes: the header, one row per message and tool use", () =>
@@ -101,6 +116,29 @@ describe("SessionStore.layerPostgres", () => {
       expect(rewritten.slice(0, 40).map((r) => r.xmin)).toEqual(third.slice(0, 40).map((r) => r.xmin))
       expect(rewritten[40]!.xmin).not.toBe(third[40]!.xmin)
       expect(SessionJson.encode(yield* other.store.load(session.id))).toEqual(SessionJson.encode(compacted))
+    }))
+
+  it.effect("an append is one statement (one round trip); a rewrite is a transaction of several", () =>
+    Effect.gen(function*() {
+      const url = yield* fresh
+      const { store } = yield* Postgres.store(url)
+      const saved = yield* store.save(Sessions.make({ messages: 20, toolUses: 1 }))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const lease = yield* store.lease(saved)
+        const appended = Session.addMessage(saved, Message.text("user", "one more"), Sessions.at(100))
+        const first = yield* statements(lease.save({ ...appended, toolUses: [...appended.toolUses, { ...appended.toolUses[0]!, id: "t2" }] }))
+        expect(first.count).toBe(1)
+        const second = yield* statements(store.save(first.value).pipe(Effect.exit))
+        expect(second.count).toBeGreaterThan(1) // refused (busy): the full transaction says why
+        const compacted = { ...first.value, messages: [Message.text("assistant", "summary"), ...first.value.messages.slice(-3)] }
+        const third = yield* statements(lease.save(compacted))
+        expect(third.count).toBeGreaterThan(1)
+        expect(SessionJson.encode(yield* store.load(saved.id))).toEqual(SessionJson.encode(compacted))
+      }))
+      // a plain save after a load (this store knows the stored state) appends in one statement too
+      const loaded = yield* store.load(saved.id)
+      const plainSave = yield* statements(store.save(Session.addMessage(loaded, Message.text("user", "again"), Sessions.at(200))))
+      expect(plainSave.count).toBe(1)
     }))
 
   it.effect("a lease is visible to another machine (another pool), names its holder, and is released with its scope", () =>
