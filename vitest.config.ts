@@ -18,6 +18,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts", "examples/embed/test/**/*.test.ts"],
     // test/compat runs with its own effect: .ci/run runs it with test/compat/vitest.config.ts
     exclude: [...configDefaults.exclude, "test/compat/**"],
+    // one throwaway PostgreSQL server for the run (test/utils/PostgresGlobalSetup.ts)
+    globalSetup: ["test/utils/PostgresGlobalSetup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // deterministic output whatever the terminal or CI environment; the

@@ -16,6 +16,7 @@ import { benchCodexImport } from "./codex.ts"
 import { benchLargeSession } from "./large.ts"
 import { benchSearch } from "./search.ts"
 import { benchServe } from "./serve.ts"
+import { benchPostgres } from "./postgres.ts"
 import { benchStore } from "./store.ts"
 import { benchWriters } from "./writers.ts"
 
@@ -32,6 +33,7 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["claude", "Claude Code import and redaction (issue 13)", (work) => benchClaude(work, quick)],
   ["search", "sessions search (issue 13)", (work) => benchSearch(work, quick)],
   ["serve", "codetether serve under load (issue 10)", (work) => benchServe(work, quick)],
+  ["postgres", "PostgreSQL store (issue 9)", (work) => benchPostgres(work, quick)],
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

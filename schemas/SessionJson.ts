@@ -69,6 +69,14 @@ export const encodeFrame = (session: Session): { readonly head: Uint8Array; read
  */
 export const encodeMessageBytes = (message: Message): Uint8Array => cached(messageCache, encodeMessage, message)
 
+/**
+ * The compact encoding of one tool use (cached per tool use object).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeToolUseBytes = (toolUse: ToolUse): Uint8Array => cached(toolUseCache, encodeToolUse, toolUse)
+
 const BRACKET_OPEN = Uint8Array.of(OPEN)
 const BRACKET_CLOSE = Uint8Array.of(CLOSE)
 const COMMA_BYTES = Uint8Array.of(COMMA)

@@ -986,6 +986,41 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
 })
 
 /**
+ * The effective `database_url` alone, with its source: the `--database-url`
+ * flag (`flags.databaseUrl`), else `CODETETHER_DATABASE_URL`, else
+ * `database_url` in the user config file (project files never set it), else
+ * unset (`null`). Reads only the user file, so choosing the session store
+ * does not depend on the files of the current directory. Fails like
+ * {@link make} for an unreadable or invalid user file.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const resolveDatabaseUrl = Effect.fn("CodetetherConfig.resolveDatabaseUrl")(function*(
+  options: Pick<Options, "flags" | "userConfigPath"> = {}
+) {
+  const flag = options.flags?.databaseUrl
+  if (flag !== undefined) {
+    return { value: Redacted.make(flag), source: { kind: "flag", name: "--database-url" } } satisfies Settings["databaseUrl"]
+  }
+  const env = yield* nonEmpty("CODETETHER_DATABASE_URL").pipe(Effect.mapError(envError))
+  if (Option.isSome(env)) {
+    return {
+      value: Redacted.make(env.value.trim()),
+      source: { kind: "env", name: "CODETETHER_DATABASE_URL" }
+    } satisfies Settings["databaseUrl"]
+  }
+  const userPath = options.userConfigPath === undefined
+    ? yield* Effect.mapError(userConfigPath, envError)
+    : options.userConfigPath
+  if (userPath === null) return defaultSettings.databaseUrl
+  const { values } = yield* readConfigFile(userPath, "user", { follow: Workspace.followAnywhere(userPath), userPath })
+  return values?.databaseUrl === undefined
+    ? defaultSettings.databaseUrl
+    : { value: Redacted.make(values.databaseUrl), source: { kind: "file", path: userPath } } satisfies Settings["databaseUrl"]
+})
+
+/**
  * Builds the service from already-resolved settings (used by {@link make};
  * also handy for embedders and tests that want a fixed configuration).
  *

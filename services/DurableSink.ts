@@ -33,7 +33,7 @@ import { SessionEvent } from "../schemas/SessionEvent.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
 import * as DataDir from "./DataDir.ts"
 import * as SafeFs from "./internal/SafeFs.ts"
-import { idProblem } from "./SessionStore.ts"
+import { idProblem, type PostgresOptions } from "./SessionStore.ts"
 
 /**
  * Writing an event failed (`Io`: the file system refused; `InvalidId`: the
@@ -292,3 +292,30 @@ export const layerMemory: Layer.Layer<DurableSink | MemoryRecords> = Layer.effec
   Effect.map(makeMemory, ({ records, sink }) =>
     Context.make(DurableSink, sink).pipe(Context.add(MemoryRecords, MemoryRecords.of({ all: records }))))
 )
+
+/**
+ * The sink on PostgreSQL (see `DurableSinkPostgres.ts`): the records of
+ * every machine in one `codetether_events` table, same record shape as the
+ * JSONL sink, `read` by session and `after`. Loads `@effect/sql-pg` on first
+ * use (a dynamic import) and connects on the first write or read; a database
+ * that cannot be reached fails that call with `Io` naming `host:port`. Fails
+ * to build with `Io` when `@effect/sql-pg` is not installed.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPostgres = (options: PostgresOptions): Layer.Layer<DurableSink, DurableSinkError> =>
+  Layer.unwrap(Effect.map(
+    Effect.tryPromise({
+      try: () => import("./DurableSinkPostgres.ts"),
+      catch: (cause) =>
+        new DurableSinkError({
+          reason: "Io",
+          message: `The PostgreSQL durable sink needs the @effect/sql-pg package (npm install @effect/sql-pg@4.0): ${
+            (cause as Error)?.message ?? String(cause)
+          }`,
+          cause
+        })
+    }),
+    (module) => module.layer(options)
+  ))

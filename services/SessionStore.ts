@@ -17,6 +17,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import type * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
@@ -150,7 +151,14 @@ export class SessionConflict extends Schema.TaggedError<SessionConflict>()("Sess
   message: Schema.String
 }) {}
 
-const conflict = (sessionId: string, reason: SessionConflict["reason"]): SessionConflict => {
+/**
+ * The {@link SessionConflict} of `reason` for session `sessionId`, with its
+ * standard message (every store uses it).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const conflict = (sessionId: string, reason: SessionConflict["reason"]): SessionConflict => {
   switch (reason) {
     case "Stale":
       return new SessionConflict({
@@ -184,9 +192,17 @@ const conflict = (sessionId: string, reason: SessionConflict["reason"]): Session
 /**
  * Checks a conditional write: `expected` is the revision the value carries
  * (`undefined`: a new session), `stored` the store's current one
- * (`undefined`: nothing stored).
+ * (`undefined`: nothing stored). Returns the conflict, or `undefined` when
+ * the write may go ahead.
+ *
+ * @since 0.1.0
+ * @category errors
  */
-const checkRevision = (sessionId: string, expected: string | undefined, stored: string | undefined) => {
+export const checkRevision = (
+  sessionId: string,
+  expected: string | undefined,
+  stored: string | undefined
+): SessionConflict | undefined => {
   if (expected === stored) return undefined
   if (expected === undefined) return conflict(sessionId, "Exists")
   if (stored === undefined) return conflict(sessionId, "Deleted")
@@ -466,7 +482,13 @@ export const idProblem = (id: string): string | undefined => {
   return undefined
 }
 
-const noSessions = () => new SessionStoreError({ reason: "NotFound", message: "No sessions found" })
+/**
+ * The `NotFound` error of a resume that found nothing (`No sessions found`, as 4.5.7 says).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const noSessions = (): SessionStoreError => new SessionStoreError({ reason: "NotFound", message: "No sessions found" })
 
 const notInTrash = (id: string) =>
   new SessionStoreError({ reason: "NotFound", message: `No trashed session ${id}`, sessionId: id })
@@ -505,7 +527,14 @@ const parseTrashDirName = (name: string): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms
 }
 
-const checkWindow = (window: number): Effect.Effect<number, SessionStoreError> =>
+/**
+ * Checks a tail window: a non-negative integer or `Infinity` (fails with
+ * `InvalidId` otherwise).
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const checkWindow = (window: number): Effect.Effect<number, SessionStoreError> =>
   window === Number.POSITIVE_INFINITY || (Number.isInteger(window) && window >= 0)
     ? Effect.succeed(window)
     : Effect.fail(
@@ -1552,3 +1581,60 @@ export const loadTailFromPath = (path: string, window: number): Effect.Effect<Ta
     })
     return { ...loaded, session: Session_.withRevision(loaded.session, undefined) }
   }).pipe(Effect.withSpan("SessionStore.loadTailFromPath"))
+
+/**
+ * Settings of {@link layerPostgres}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PostgresOptions {
+  /** `postgres://user:password@host:port/database` (the password is never printed). */
+  readonly url: Redacted.Redacted<string>
+  /**
+   * How long a save keeps retrying, with backoff, when the connection to the
+   * database is lost (ms, default 30,000).
+   */
+  readonly retryMs?: number | undefined
+  /**
+   * Where a save that still failed after {@link retryMs} writes the session
+   * as it stood, as `<recoveryDir>/<id>.json` (the file store's encoding,
+   * written atomically), so no completed step is lost. Unset: nowhere.
+   */
+  readonly recoveryDir?: string | undefined
+  /** Connections in the pool (default 8); each held lease uses one more. */
+  readonly maxConnections?: number | undefined
+  /** How long a connection attempt may take (ms, default 10,000). */
+  readonly connectTimeoutMs?: number | undefined
+}
+
+/**
+ * The store in a PostgreSQL database shared by many machines (see
+ * `SessionStorePostgres.ts`): the same contract as the file store (leases
+ * visible to every machine, conditional saves), messages as rows holding the
+ * exact bytes the file store writes, saves that append only the new rows.
+ *
+ * Loads `@effect/sql-pg` on first use (a dynamic import), so an app that
+ * uses only the file or memory store never loads or bundles the SQL driver.
+ * Nothing connects until the first operation, which runs the schema
+ * migrations; a database that cannot be reached fails that operation with
+ * `Io` and one line naming `host:port` and the cause (never the password).
+ * Fails to build with `Io` when `@effect/sql-pg` is not installed.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerPostgres = (options: PostgresOptions): Layer.Layer<SessionStore, SessionStoreError> =>
+  Layer.unwrap(Effect.map(importPostgres, (module) => module.layer(options)))
+
+const importPostgres = Effect.tryPromise({
+  try: () => import("./SessionStorePostgres.ts"),
+  catch: (cause) =>
+    new SessionStoreError({
+      reason: "Io",
+      message: `The PostgreSQL session store needs the @effect/sql-pg package (npm install @effect/sql-pg@4.0): ${
+        (cause as Error)?.message ?? String(cause)
+      }`,
+      cause
+    })
+})

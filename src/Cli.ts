@@ -39,18 +39,56 @@ export const DataDirFlag = GlobalFlag.Setting("data-dir")({
   )
 })
 
+/**
+ * `--database-url URL`, accepted anywhere on the command line: keeps the
+ * sessions (and durable events) in PostgreSQL at URL instead of the data dir
+ * (default: `CODETETHER_DATABASE_URL`, else `database_url` in the user config
+ * file, else the data dir).
+ *
+ * @since 0.1.0
+ * @category flags
+ */
+export const DatabaseUrlFlag = GlobalFlag.Setting("database-url")({
+  flag: Flag.String("database-url").pipe(
+    Flag.withDescription(
+      "Keep sessions in PostgreSQL at this URL (default: $CODETETHER_DATABASE_URL, else database_url in the user config file, else the data dir)"
+    ),
+    Flag.optional
+  )
+})
+
 const dataDirLayer = Layer.unwrap(Effect.gen(function*() {
   const flag = yield* DataDirFlag
   return Option.match(flag, { onNone: () => DataDir.layer, onSome: DataDir.layerFlag })
 }))
 
+/** The `--database-url` flag's value, for the configuration's flag overrides. */
+const databaseUrlFlag = Effect.map(DatabaseUrlFlag, Option.getOrUndefined)
+
 /**
- * The services every command can use: the data dir and the session store.
+ * The store every command uses: PostgreSQL when a database URL is set (flag,
+ * environment or user config file), else the data dir.
+ */
+const storeLayer = Layer.unwrap(Effect.gen(function*() {
+  const setting = yield* CodetetherConfig.resolveDatabaseUrl({ flags: { databaseUrl: yield* databaseUrlFlag } })
+  return setting.value === null
+    ? Codetether.layerStoreNoDeps
+    : Codetether.layerStorePostgresNoDeps({ url: setting.value })
+}))
+
+/**
+ * The services every command can use: the data dir, the session store and
+ * the durable event sink (PostgreSQL when a database URL is set).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = Codetether.layerStoreNoDeps.pipe(Layer.provideMerge(dataDirLayer))
+export const layer = storeLayer.pipe(Layer.provideMerge(dataDirLayer))
+
+/** The configuration with the global `--database-url` flag applied. */
+const configLayer = Layer.unwrap(
+  Effect.map(databaseUrlFlag, (databaseUrl) => CodetetherConfig.layerWith({ flags: { databaseUrl } }))
+)
 
 const render = (message: unknown): string =>
   (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : JSON.stringify(m))).join(" ")
@@ -78,9 +116,14 @@ export const root = Command.make("codetether").pipe(
   Command.withDescription("Persistent AI coding-agent sessions, compatible with codetether-agent 4.5.7"),
   Command.withSubcommands([
     Run.command.pipe(Command.provide((input) =>
-      Codetether.layerAgentNoDepsWith({
-        flags: { maxSteps: Option.getOrUndefined(input.maxSteps), maxTokens: Option.getOrUndefined(input.maxTokens) }
-      })
+      Layer.unwrap(Effect.map(databaseUrlFlag, (databaseUrl) =>
+        Codetether.layerAgentNoDepsWith({
+          flags: {
+            maxSteps: Option.getOrUndefined(input.maxSteps),
+            maxTokens: Option.getOrUndefined(input.maxTokens),
+            databaseUrl
+          }
+        })))
     )),
     Serve.command.pipe(
       Command.provide(Layer.merge(Codetether.layerAgentNoDepsWith({}), Serve.layer))
@@ -88,10 +131,10 @@ export const root = Command.make("codetether").pipe(
     Sessions.command.pipe(Command.provide(Layer.merge(CodexImport.layer, ClaudeImport.layer))),
     Import.importCommand.pipe(Command.provide(Layer.merge(CodexImport.layer, ClaudeImport.layer))),
     Providers.command.pipe(Command.provide(ProviderRegistry.layerConfig)),
-    Config.command.pipe(Command.provide(CodetetherConfig.layer))
+    Config.command.pipe(Command.provide(configLayer))
   ]),
   Command.provide(Layer.merge(layer, layerLogger)),
-  Command.withGlobalFlags([DataDirFlag])
+  Command.withGlobalFlags([DataDirFlag, DatabaseUrlFlag])
 )
 
 /**

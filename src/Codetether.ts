@@ -34,6 +34,8 @@
  *
  * @since 0.1.0
  */
+import * as NodePath from "node:path"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ClaudeImport from "../services/ClaudeImport.ts"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
@@ -51,13 +53,46 @@ import type * as FileSystem from "effect/FileSystem"
 import type * as ChildProcessSpawner from "effect/process/ChildProcessSpawner"
 
 /**
- * The session store in the data dir provided by the environment
- * (`DataDir.layer`, `DataDir.layerPath(dir)`), with the `DataDir` service.
+ * The session store and the durable event sink in the data dir provided by
+ * the environment (`DataDir.layer`, `DataDir.layerPath(dir)`): session files
+ * in `<data_dir>/sessions/`, events in `<data_dir>/events/<id>.jsonl`.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layerStoreNoDeps = SessionStore.layerFileSystem
+export const layerStoreNoDeps: Layer.Layer<SessionStore.SessionStore | DurableSink.DurableSink, never, DataDir.DataDir> =
+  Layer.merge(SessionStore.layerFileSystem, DurableSink.layerJsonl)
+
+/**
+ * The session store and the durable event sink in PostgreSQL at
+ * `options.url` (one pool; see `SessionStore.layerPostgres`), for sessions
+ * shared by many machines. A save that still fails after the retry window
+ * writes the session to `<data_dir>/recovery/<id>.json` (unless
+ * `options.recoveryDir` says otherwise). Loads `@effect/sql-pg` on first
+ * use; nothing connects until the first store operation. Fails to build with
+ * `SessionStoreError` (`Io`) when `@effect/sql-pg` is not installed.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerStorePostgresNoDeps = (
+  options: SessionStore.PostgresOptions
+): Layer.Layer<SessionStore.SessionStore | DurableSink.DurableSink, SessionStore.SessionStoreError, DataDir.DataDir> =>
+  Layer.unwrap(Effect.gen(function*() {
+    const dataDir = yield* DataDir.DataDir
+    const module = yield* Effect.tryPromise({
+      try: () => import("../services/SessionStorePostgres.ts"),
+      catch: (cause) =>
+        new SessionStore.SessionStoreError({
+          reason: "Io",
+          message: `The PostgreSQL session store needs the @effect/sql-pg package (npm install @effect/sql-pg@4.0): ${
+            (cause as Error)?.message ?? String(cause)
+          }`,
+          cause
+        })
+    })
+    return module.layerWithSink({ recoveryDir: NodePath.join(dataDir.path, "recovery"), ...options })
+  }))
 
 /**
  * Everything on top of the store that a prompt needs ({@link layerAgentNoDeps}),
@@ -74,7 +109,7 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
   return SessionLoop.layer.pipe(
     Layer.provideMerge(Layer.mergeAll(
       ToolRegistry.layerConfig,
-      SessionBus.layer().pipe(Layer.provideMerge(DurableSink.layerJsonl)),
+      SessionBus.layer(),
       SystemPrompt.layer,
       CodexImport.layer,
       ClaudeImport.layer,
@@ -87,11 +122,13 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
 /**
  * Everything on top of the store that a prompt needs: the providers
  * (environment and `<data_dir>/providers.json`), the built-in tools, the event
- * bus with the JSONL durable sink in `<data_dir>/events/`, the configuration
- * (files, environment), the build-agent system prompt, the Codex and Claude
- * Code importers and image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
- * `SessionStore`, and the platform's `FileSystem` and `ChildProcessSpawner`
- * (`NodeServices.layer` of `@effect/platform-node`) for the tools.
+ * bus over the durable sink of the environment, the configuration (files,
+ * environment), the build-agent system prompt, the Codex and Claude Code
+ * importers and image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
+ * `SessionStore`, `DurableSink` (both from {@link layerStoreNoDeps} or
+ * {@link layerStorePostgresNoDeps}), and the platform's `FileSystem` and
+ * `ChildProcessSpawner` (`NodeServices.layer` of `@effect/platform-node`) for
+ * the tools.
  *
  * @since 0.1.0
  * @category layers

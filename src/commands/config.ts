@@ -64,8 +64,9 @@ const formatRowSource = (source: Row["source"]): string => {
 }
 
 /**
- * The rows `codetether config` prints, in order: `data_dir`,
- * `default_model`, `session.*`, `rlm.*`, `database_url` (password
+ * The rows `codetether config` prints, in order: `data_dir`, `store`
+ * (where sessions are kept: `files <data_dir>/sessions`, or `postgresql
+ * <url>` with the password redacted), `default_model`, `session.*`, `rlm.*`, `database_url` (password
  * redacted), `tools.bash.pass_env` (comma-separated), `redaction.enabled`,
  * `pricing."<model>"` (each price a config file sets), `providers.<name>.api_key`.
  *
@@ -80,6 +81,13 @@ export const rows = (
   const rlm = s.rlm
   return [
     { key: "data_dir", value: dataDir.path, source: dataDirSource(dataDir.source) },
+    s.databaseUrl.value === null
+      ? { key: "store", value: `files ${dataDir.sessionsDir}`, source: dataDirSource(dataDir.source) }
+      : {
+        key: "store",
+        value: `postgresql ${redactPassword(Redacted.value(s.databaseUrl.value))}`,
+        source: s.databaseUrl.source
+      },
     { key: "default_model", value: s.model.value, source: s.model.source },
     { key: "session.max_steps", value: s.maxSteps.value, source: s.maxSteps.source },
     { key: "session.max_completion_tokens", value: s.maxTokens.value, source: s.maxTokens.source },

@@ -29,6 +29,7 @@ import * as Costs from "./sessions-cost.ts"
 import * as Export from "./sessions-export.ts"
 import * as Fork from "./sessions-fork.ts"
 import * as Search from "./sessions-search.ts"
+import * as Migrate from "./migrate.ts"
 import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
 import * as Trash from "./trash.ts"
 
@@ -165,7 +166,7 @@ const delete_ = Command.make("delete", {
  * @category commands
  */
 export const command = Command.make("sessions").pipe(
-  Command.withDescription("List, show, resume-preview, delete, restore, purge, fork, export and search saved sessions"),
+  Command.withDescription("List, show, resume-preview, delete, restore, purge, fork, export, search and migrate saved sessions"),
   Command.withSubcommands([
     list,
     show,
@@ -176,6 +177,7 @@ export const command = Command.make("sessions").pipe(
     Trash.purgeCommand,
     Fork.command,
     Export.command,
-    Search.command
+    Search.command,
+    Migrate.command
   ])
 )

@@ -498,6 +498,7 @@ describe("codetether config rendering", () => {
       expect(line("providers.openai.api_key")).toMatch(/<redacted>\s+env OPENAI_API_KEY$/)
       expect(line("providers.google.api_key")).toMatch(/\(unset\)\s+default$/)
       expect(line("data_dir")).toContain("git root of the current directory")
+      expect(line("store")).toMatch(new RegExp(`^store\\s+files ${f.project}/\\.codetether-agent/sessions\\s+git root of the current directory$`))
       expect(text).toContain("CODETETHER_WORKER_ID=worker-7")
       expect(text).toContain(`${f.projectFile}  (not found)`)
 

@@ -317,19 +317,16 @@ describe("SessionStore.layerFileSystem", () => {
       expect(NodeFs.readdirSync(sessions).filter((n) => n.endsWith(".tmp"))).toEqual([])
     }))
 
-  it.effect("concurrent saves of one new session: exactly one lands, the others are conflicts; no lock or temp left", () =>
+  it.effect("concurrent saves of one new session leave no lock or temp file (the outcome is in the contract suite)", () =>
     Effect.gen(function*() {
       const { store, workspace, file, sessions } = yield* setup
       const base = Sessions.make({ directory: workspace })
-      const versions = Array.from({ length: 20 }, (_, i) => ({ ...base, title: `v${i}`, messages: Array.from({ length: i + 1 }, (_, j) => Message.text("user", `m${j}`)) }))
-      const exits = yield* Effect.forEach(versions, (v) => Effect.exit(store.save(v)), { concurrency: "unbounded" })
-      const landed = exits.filter(Exit.isSuccess)
-      expect(landed).toHaveLength(1)
-      for (const exit of exits.filter(Exit.isFailure)) {
-        expect(failure(exit)).toMatchObject({ _tag: "SessionConflict", reason: "Exists" })
-      }
-      const loaded = yield* store.load(base.id)
-      expect(loaded.title).toBe(landed[0]!.value.title)
+      yield* Effect.forEach(
+        Array.from({ length: 20 }, (_, i) => ({ ...base, title: `v${i}` })),
+        (v) => Effect.exit(store.save(v)),
+        { concurrency: "unbounded" }
+      )
+      expect((yield* store.load(base.id)).title).toMatch(/^v\d+$/)
       expect(NodeFs.existsSync(`${file(base.id)}.lock`)).toBe(false)
       expect(NodeFs.readdirSync(sessions).filter((n) => n.endsWith(".tmp"))).toEqual([])
     }))

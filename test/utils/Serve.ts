@@ -16,7 +16,6 @@ import * as Server from "../../src/Server.ts"
 import * as A2ATaskStore from "../../services/A2ATaskStore.ts"
 import * as DataDir from "../../services/DataDir.ts"
 import * as ServerToken from "../../services/ServerToken.ts"
-import * as SessionStore from "../../services/SessionStore.ts"
 import * as OpenAiServer from "./OpenAiServer.ts"
 import type { ScriptedServer } from "./ScriptedServer.ts"
 import * as TempDir from "./TempDir.ts"
@@ -64,7 +63,7 @@ export const make = (
       ServerToken.layerValue(TOKEN),
       A2ATaskStore.layerFileSystem
     ).pipe(
-      Layer.provideMerge(SessionStore.layerFileSystem),
+      Layer.provideMerge(Codetether.layerStoreNoDeps),
       Layer.provideMerge(DataDir.layerPath(dataDir)),
       Layer.provideMerge(NodeServices.layer),
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))

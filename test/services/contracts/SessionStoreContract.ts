@@ -12,6 +12,7 @@ import * as Message from "../../../schemas/Message.ts"
 import * as Session from "../../../schemas/Session.ts"
 import * as SessionSummary from "../../../schemas/SessionSummary.ts"
 import * as Timestamp from "../../../schemas/Timestamp.ts"
+import * as SessionJson from "../../../schemas/SessionJson.ts"
 import * as SessionStore from "../../../services/SessionStore.ts"
 import * as Sessions from "../../utils/Sessions.ts"
 
@@ -185,6 +186,113 @@ export const runContract = (name: string, makeStore: MakeStore): void => {
         yield* store.save({ ...last.session, title: "resumed" }).pipe(Effect.ignore)
         const resumed = yield* store.lastForDirectory("/work/project")
         yield* store.save({ ...resumed.session, title: "resumed" })
+      }))
+
+    it.effect("what it loads encodes to the bytes the file store writes (NUL, lone surrogates, non-ASCII kept)", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const odd = "nul\u0000 lone\ud800 pair\ud83d\ude00 é \\ \" \u2028"
+        const session = {
+          ...Sessions.make({ title: odd, toolUses: 2 }),
+          agent: `agent ${odd}`,
+          messages: [Message.text("user", odd), Message.text("assistant", "x".repeat(70_000))]
+        }
+        yield* store.save(session)
+        const loaded = yield* store.load(session.id)
+        expect(SessionJson.encode(loaded)).toEqual(SessionJson.encode(session))
+        // the format has no lone surrogates: they are stored as U+FFFD, as 4.5.7 writes them
+        const stored = odd.replace("\ud800", "\ufffd")
+        expect(loaded.title).toBe(stored)
+        const [summary] = yield* store.list
+        expect(summary).toMatchObject({ id: session.id, title: stored, agent: `agent ${stored}`, messageCount: 2 })
+        const tail = yield* store.loadTail(session.id, 1)
+        expect(tail.fileBytes).toBe(SessionJson.encode(session).length)
+      }))
+
+    it.effect("saves after appending, compacting, truncating and answering an interrupted call store exactly the value", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const roundTrip = (session: Session.Session) =>
+          Effect.gen(function*() {
+            const saved = yield* store.save(session)
+            const loaded = yield* store.load(session.id)
+            expect(SessionJson.encode(loaded)).toEqual(SessionJson.encode(session))
+            return saved
+          })
+        let session = yield* roundTrip(Sessions.make({ messages: 6, toolUses: 2 }))
+        // a prompt appends turns (and a tool use)
+        for (let i = 0; i < 3; i++) {
+          session = yield* roundTrip(Session.addMessage(session, Message.text("user", `turn ${i}`), Sessions.at(100 + i)))
+        }
+        session = yield* roundTrip({ ...session, toolUses: [...session.toolUses, { ...session.toolUses[0]!, id: "call_new" }] })
+        // compaction replaces the older messages by a summary, keeping the last 3
+        session = yield* roundTrip({
+          ...session,
+          messages: [Message.text("assistant", "summary of the earlier turns"), ...session.messages.slice(-3)]
+        })
+        // an interrupted tool call answered in the middle of the transcript
+        const call: Message.Message = {
+          role: "assistant",
+          content: [{ type: "tool_call", id: "call_9", name: "bash", arguments: "{}" }]
+        }
+        session = yield* roundTrip({ ...session, messages: [...session.messages.slice(0, 2), call, ...session.messages.slice(2)] })
+        session = yield* roundTrip({
+          ...session,
+          messages: [...session.messages.slice(0, 3), Message.toolResult("call_9", "interrupted"), ...session.messages.slice(3)]
+        })
+        // truncation to the last 2, then growth again, then emptied
+        session = yield* roundTrip({ ...session, messages: session.messages.slice(-2), toolUses: [] })
+        session = yield* roundTrip(Session.addMessage(session, Message.text("user", "after truncation"), Sessions.at(300)))
+        // the same message object at another position is stored at that position
+        session = yield* roundTrip({ ...session, messages: [session.messages[2]!, ...session.messages] })
+        yield* roundTrip({ ...session, messages: [] })
+      }))
+
+    it.effect("a tail-loaded value saves only the messages it kept, as the file store does", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const session = Sessions.make({ messages: 10, toolUses: 4 })
+        yield* store.save(session)
+        const tail = yield* store.loadTail(session.id, 3)
+        const next = Session.addMessage(tail.session, Message.text("user", "more"), Sessions.at(400))
+        yield* store.save(next)
+        const loaded = yield* store.load(session.id)
+        expect(loaded.messages.map((m) => Message.textOf(m))).toEqual(["message 7", "message 8", "message 9", "more"])
+        expect(loaded.toolUses).toEqual(session.toolUses.slice(1))
+        expect(SessionJson.encode(loaded)).toEqual(SessionJson.encode(next))
+      }))
+
+    it.effect("concurrent saves of one new session: exactly one lands, the others are conflicts", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const base = Sessions.make()
+        const versions = Array.from({ length: 20 }, (_, i) => ({
+          ...base,
+          title: `v${i}`,
+          messages: Array.from({ length: i + 1 }, (_, j) => Message.text("user", `m${j}`))
+        }))
+        const exits = yield* Effect.forEach(versions, (v) => Effect.exit(store.save(v)), { concurrency: "unbounded" })
+        const landed = exits.filter(Exit.isSuccess)
+        expect(landed).toHaveLength(1)
+        for (const exit of exits.filter(Exit.isFailure)) {
+          expect(failure(exit)).toMatchObject({ _tag: "SessionConflict", reason: "Exists" })
+        }
+        const loaded = yield* store.load(base.id)
+        expect(plain(loaded)).toEqual(plain(landed[0]!.value))
+      }))
+
+    it.effect("concurrent saves of one loaded copy: exactly one lands, the others are Stale", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const base = yield* store.save(Sessions.make({ messages: 3 }))
+        const exits = yield* Effect.forEach(
+          Array.from({ length: 10 }, (_, i) => Session.addMessage(base, Message.text("user", `writer ${i}`), Sessions.at(500 + i))),
+          (v) => Effect.exit(store.save(v)),
+          { concurrency: "unbounded" }
+        )
+        expect(exits.filter(Exit.isSuccess)).toHaveLength(1)
+        for (const exit of exits.filter(Exit.isFailure)) expect(failure(exit)).toMatchObject({ reason: "Stale" })
+        expect((yield* store.load(base.id)).messages).toHaveLength(4)
       }))
 
     // --- conditional saves ----------------------------------------------------
