@@ -490,20 +490,47 @@ export const idProblem = (id: string): string | undefined => {
  */
 export const noSessions = (): SessionStoreError => new SessionStoreError({ reason: "NotFound", message: "No sessions found" })
 
-const notInTrash = (id: string) =>
+/**
+ * The `NotFound` error of a restore with nothing of that id in the trash
+ * (every store uses it).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const notInTrash = (id: string): SessionStoreError =>
   new SessionStoreError({ reason: "NotFound", message: `No trashed session ${id}`, sessionId: id })
 
-const restoreConflict = (id: string) =>
+/**
+ * The `SessionConflict` (`Exists`) of a restore refused because a live
+ * session has the id (every store uses it).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const restoreConflict = (id: string): SessionConflict =>
   new SessionConflict({
     sessionId: id,
     reason: "Exists",
     message: `session ${id} exists; the trashed copy was not restored over it (delete or rename the live session first)`
   })
 
-const deletedAtOf = (ms: number): Timestamp.Timestamp => Timestamp.fromEpochNanos(BigInt(ms) * 1_000_000n)
+/**
+ * A trash entry's `deletedAt` from its time in ms since the epoch.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export const deletedAtOf = (ms: number): Timestamp.Timestamp => Timestamp.fromEpochNanos(BigInt(ms) * 1_000_000n)
 
-/** The purge cut-off in ms since the epoch: entries trashed at or before it go (`Infinity`: all). */
-const purgeCutoff = Effect.fnUntraced(function*(options: PurgeOptions | undefined) {
+/**
+ * The cut-off of a purge in ms since the epoch (the `Clock`'s time minus
+ * `olderThan`): entries trashed at or before it go (`Infinity`: all). Fails
+ * with `InvalidId` for an invalid `id` or age.
+ *
+ * @since 0.1.0
+ * @category validation
+ */
+export const purgeCutoff: (options: PurgeOptions | undefined) => Effect.Effect<number, SessionStoreError> = Effect.fnUntraced(function*(options: PurgeOptions | undefined) {
   if (options?.id !== undefined) yield* validateId(options.id)
   if (options?.olderThan === undefined) return Number.POSITIVE_INFINITY
   const age = Duration.fromInput(options.olderThan)

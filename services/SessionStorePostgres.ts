@@ -42,6 +42,7 @@
  */
 import * as NodeCrypto from "node:crypto"
 import * as NodePath from "node:path"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
@@ -73,15 +74,22 @@ import {
   checkRevision,
   checkWindow,
   conflict,
+  deletedAtOf,
   type ForceOptions,
   type LastOptions,
   type Lease,
   type LeaseHolder,
   noSessions,
+  notInTrash,
   type PostgresOptions,
+  purgeCutoff,
+  type PurgeOptions,
+  restoreConflict,
   SessionBusy,
   SessionStore,
   SessionStoreError,
+  type TrashedSession,
+  type TrashEntry,
   validateId
 } from "./SessionStore.ts"
 
@@ -304,6 +312,36 @@ interface BytesRow {
   readonly bytes: Uint8Array
 }
 
+/** A trashed copy: its own id, the session's id, when it was trashed (ms) and its header bytes. */
+const TrashRow = Schema.Struct({
+  trash_id: Schema.BigInt,
+  session_id: Schema.String,
+  deleted_ms: Schema.BigInt,
+  head: Schema.Uint8Array,
+  usage: Schema.Uint8Array,
+  message_count: Schema.Int
+})
+type TrashRow = typeof TrashRow.Type
+
+/** Most recently trashed first (copies of one id never share a time; the trash id breaks other ties). */
+const newestTrashedFirst = (
+  a: { readonly deleted_ms: bigint; readonly trash_id: bigint },
+  b: { readonly deleted_ms: bigint; readonly trash_id: bigint }
+): number => (a.deleted_ms === b.deleted_ms ? Number(b.trash_id - a.trash_id) : b.deleted_ms > a.deleted_ms ? 1 : -1)
+
+/** The listing entry of a trashed copy: its summary from the header bytes, or why they do not decode. */
+const trashedSession = (target: string, row: TrashRow): TrashedSession => {
+  const entry = { id: row.session_id, deletedAt: deletedAtOf(Number(row.deleted_ms)) }
+  const decoded = SessionJson.decode(SessionJson.concat([row.head, ...assembleEmpty(row.usage)]))
+  if (Result.isFailure(decoded)) {
+    return { ...entry, summary: undefined, problem: `trashed session ${row.session_id} in the PostgreSQL store at ${target} is not a valid session: ${decoded.failure.message}` }
+  }
+  if (decoded.success.id !== row.session_id) {
+    return { ...entry, summary: undefined, problem: `trashed session ${row.session_id} in the PostgreSQL store at ${target} holds session ${decoded.success.id}` }
+  }
+  return { ...entry, summary: { ...SessionSummary_.fromSession(decoded.success), messageCount: row.message_count } }
+}
+
 /** The statements of the store, for one client (the pool, or a lease's own connection). */
 const makeQueries = (sql: SqlClient.SqlClient) => {
   const header = SqlSchema.findOneOption({
@@ -395,6 +433,21 @@ const makeQueries = (sql: SqlClient.SqlClient) => {
       Result: Schema.Struct({ id: Schema.String }),
       execute: ({ key, offset }) =>
         sql`SELECT id FROM codetether_sessions WHERE directory_key = ${key} ORDER BY revision DESC LIMIT 20 OFFSET ${offset}`
+    }),
+    trashList: SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: TrashRow,
+      execute: () =>
+        sql`SELECT trash_id, session_id, deleted_ms, head, usage, message_count FROM codetether_trash
+            ORDER BY deleted_ms DESC, trash_id DESC`
+    })(undefined),
+    /** The most recently trashed copy of `id`, locked. */
+    newestTrashed: SqlSchema.findOneOption({
+      Request: Schema.String,
+      Result: TrashRow,
+      execute: (id) =>
+        sql`SELECT trash_id, session_id, deleted_ms, head, usage, message_count FROM codetether_trash
+            WHERE session_id = ${id} ORDER BY deleted_ms DESC, trash_id DESC LIMIT 1 FOR UPDATE`
     }),
     tryLock: (key: bigint) =>
       Effect.map(sql<{ readonly got: boolean }>`SELECT pg_try_advisory_lock(${key}) AS got`, (rows) => rows[0]?.got === true),
@@ -1051,39 +1104,157 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
     return yield* tailOf(id, window)
   })
 
-  // --- delete --------------------------------------------------------------------
+  // --- delete and the trash ------------------------------------------------------
+
+  /**
+   * Runs `body` in one transaction on the pool as an ordinary writer of
+   * session `id`, as `delete` does: under the shared lock, so it fails with
+   * `SessionBusy` while a lease is held (short writers are waited for),
+   * unless `force`, which removes the lease row (the holder's next save is
+   * then `LeaseLost`); retried for a few seconds while the connection is lost.
+   */
+  const writeAsOther = <A, E>(
+    id: string,
+    options: { readonly force: boolean; readonly what: string; readonly forcing: string },
+    body: Effect.Effect<A, E | SqlError | Schema.SchemaError>
+  ): Effect.Effect<A, Exclude<E, SqlError | Schema.SchemaError> | SessionBusy | SessionStoreError> =>
+    Effect.gen(function*() {
+      const key = lockKey(id)
+      const started = Date.now()
+      const attempt = Effect.gen(function*() {
+        for (;;) {
+          const result = yield* Effect.result(db.sql.withTransaction(Effect.gen(function*() {
+            const free = yield* pool.trySharedXactLock(key.key)
+            if (!free && !options.force) return yield* new Blocked()
+            if (options.force) {
+              const row = yield* pool.leaseRow({ id, hi: key.hi, lo: key.lo })
+              if (Option.isSome(row) && row.value.live) {
+                yield* Effect.logWarning(`${busyMessage(id, holderOfRow(row.value), localHost)}; ${options.forcing} anyway (--force)`)
+              }
+              yield* db.sql`DELETE FROM codetether_leases WHERE session_id = ${id}`
+            }
+            return yield* body
+          })))
+          if (Result.isSuccess(result)) return result.success
+          if (!(result.failure instanceof Blocked)) return yield* Effect.fail(result.failure)
+          yield* waitOrBusy(id, key, started)
+        }
+      }).pipe(Effect.mapError((e) =>
+        isSqlFailure(e) ? sqlFailure(`Cannot ${options.what} session ${id}`)(e) : e as Exclude<typeof e, SqlError | Schema.SchemaError>
+      ))
+      return yield* retrying(attempt, Math.min(retryMs, 5_000)).pipe(
+        Effect.catchIf((e): e is Postgres.PostgresError => e instanceof Postgres.PostgresError, (e) => Effect.fail(ioError(id)(e)))
+      )
+    })
 
   const delete_ = Effect.fn("SessionStore.delete")(function*(id: string, options?: ForceOptions) {
     yield* validateId(id)
     yield* ready(id)
-    const key = lockKey(id)
-    const force = options?.force === true
-    const started = Date.now()
-    const attempt = Effect.gen(function*() {
-      for (;;) {
-        const result = yield* Effect.result(db.sql.withTransaction(Effect.gen(function*() {
-          const free = yield* pool.trySharedXactLock(key.key)
-          if (!free && !force) return yield* new Blocked()
-          if (force) {
-            const row = yield* pool.leaseRow({ id, hi: key.hi, lo: key.lo })
-            if (Option.isSome(row) && row.value.live) {
-              yield* Effect.logWarning(`${busyMessage(id, holderOfRow(row.value), localHost)}; deleting it anyway (--force)`)
-            }
-            yield* db.sql`DELETE FROM codetether_leases WHERE session_id = ${id}`
-          }
-          const deleted = yield* db.sql`DELETE FROM codetether_sessions WHERE id = ${id} RETURNING id`
-          return deleted.length > 0
-        })))
-        if (Result.isSuccess(result)) return result.success
-        if (!(result.failure instanceof Blocked)) return yield* Effect.fail(result.failure)
-        yield* waitOrBusy(id, key, started)
-      }
-    }).pipe(Effect.mapError((e) => (isSqlFailure(e) ? sqlFailure(`Cannot delete session ${id}`)(e) : e)))
-    const deleted = yield* retrying(attempt, Math.min(retryMs, 5_000)).pipe(
-      Effect.catchIf((e): e is Postgres.PostgresError => e instanceof Postgres.PostgresError, (e) => Effect.fail(ioError(id)(e)))
+    const deleted = yield* writeAsOther(
+      id,
+      { force: options?.force === true, what: "delete", forcing: "deleting it" },
+      Effect.map(db.sql`DELETE FROM codetether_sessions WHERE id = ${id} RETURNING id`, (rows) => rows.length > 0)
     )
     marked.delete(id)
     return deleted
+  })
+
+  /**
+   * Trashing moves the header row (revision and epoch included) and the
+   * message and tool use rows into the trash tables, unchanged, in one
+   * transaction; the deletion time is the `Clock`'s, one millisecond later
+   * than the id's newest trashed copy when that is not earlier (so copies of
+   * one id never share a time, as in the file store).
+   */
+  const trash = Effect.fn("SessionStore.trash")(function*(id: string, options?: ForceOptions) {
+    yield* validateId(id)
+    yield* ready(id)
+    const now = Math.floor(yield* Clock.currentTimeMillis)
+    const trashed = yield* writeAsOther(
+      id,
+      { force: options?.force === true, what: "trash", forcing: "trashing it" },
+      Effect.gen(function*() {
+        // the header locked first: no save changes the rows while they are copied
+        const live = yield* db.sql`SELECT 1 FROM codetether_sessions WHERE id = ${id} FOR UPDATE`
+        if (live.length === 0) return false
+        yield* db.sql`
+          WITH t AS (
+            INSERT INTO codetether_trash (session_id, deleted_ms, head, usage, title, created_at, updated_at, updated_sort,
+              directory, directory_key, agent, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch)
+            SELECT id, GREATEST(${now}::bigint, COALESCE((SELECT max(deleted_ms) + 1 FROM codetether_trash WHERE session_id = ${id}), 0)),
+              head, usage, title, created_at, updated_at, updated_sort, directory, directory_key, agent, message_count,
+              tool_use_count, message_bytes, tool_use_bytes, revision, epoch
+            FROM codetether_sessions WHERE id = ${id}
+            RETURNING trash_id),
+          m AS (INSERT INTO codetether_trash_messages (trash_id, seq, bytes)
+            SELECT t.trash_id, m.seq, m.bytes FROM t, codetether_messages m WHERE m.session_id = ${id}),
+          u AS (INSERT INTO codetether_trash_tool_uses (trash_id, seq, bytes)
+            SELECT t.trash_id, u.seq, u.bytes FROM t, codetether_tool_uses u WHERE u.session_id = ${id})
+          SELECT trash_id FROM t`
+        yield* db.sql`DELETE FROM codetether_sessions WHERE id = ${id}`
+        return true
+      })
+    )
+    marked.delete(id)
+    return trashed
+  })
+
+  /**
+   * Restoring moves the newest trashed copy's rows back, revision and epoch
+   * included: the restored session is exactly the stored state that was
+   * trashed (a value loaded before the trash can be saved over it, as with
+   * the file store, whose restore keeps the file).
+   */
+  const restore = Effect.fn("SessionStore.restore")(function*(id: string) {
+    yield* validateId(id)
+    yield* ready(id)
+    return yield* writeAsOther(id, { force: false, what: "restore", forcing: "restoring it" }, Effect.gen(function*() {
+      const found = yield* pool.newestTrashed(id)
+      if (Option.isNone(found)) return yield* notInTrash(id)
+      const entry = found.value
+      const restored = yield* db.sql`
+        INSERT INTO codetether_sessions (id, head, usage, title, created_at, updated_at, updated_sort, directory, directory_key,
+          agent, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch)
+        SELECT session_id, head, usage, title, created_at, updated_at, updated_sort, directory, directory_key, agent,
+          message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch
+        FROM codetether_trash WHERE trash_id = ${entry.trash_id}
+        ON CONFLICT (id) DO NOTHING RETURNING id`
+      if (restored.length === 0) return yield* restoreConflict(id)
+      yield* db.sql`
+        WITH m AS (INSERT INTO codetether_messages (session_id, seq, bytes)
+          SELECT ${id}, seq, bytes FROM codetether_trash_messages WHERE trash_id = ${entry.trash_id}),
+        u AS (INSERT INTO codetether_tool_uses (session_id, seq, bytes)
+          SELECT ${id}, seq, bytes FROM codetether_trash_tool_uses WHERE trash_id = ${entry.trash_id})
+        DELETE FROM codetether_trash WHERE trash_id = ${entry.trash_id}`
+      return trashedSession(db.target, entry)
+    }))
+  })
+
+  const listTrash = Effect.gen(function*() {
+    yield* ready()
+    const rows = yield* retrying(
+      pool.trashList.pipe(Effect.mapError(sqlFailure("Cannot read the trash"))),
+      Math.min(retryMs, 2_000)
+    ).pipe(Effect.mapError(ioError(undefined)))
+    return rows.map((row) => trashedSession(db.target, row))
+  }).pipe(Effect.withSpan("SessionStore.listTrash"))
+
+  const purge = Effect.fn("SessionStore.purge")(function*(options?: PurgeOptions) {
+    const cutoff = yield* purgeCutoff(options)
+    yield* ready()
+    const before = Number.isFinite(cutoff) ? BigInt(Math.floor(cutoff)) : null
+    const only = options?.id ?? null
+    // the rows go with their entries (ON DELETE CASCADE)
+    const rows = yield* retrying(
+      db.sql<{ readonly trash_id: bigint; readonly session_id: string; readonly deleted_ms: bigint }>`
+        DELETE FROM codetether_trash
+        WHERE (${before}::bigint IS NULL OR deleted_ms <= ${before}::bigint) AND (${only}::text IS NULL OR session_id = ${only}::text)
+        RETURNING trash_id, session_id, deleted_ms`.pipe(Effect.mapError(sqlFailure("Cannot purge the trash"))),
+      Math.min(retryMs, 5_000)
+    ).pipe(Effect.mapError(ioError(undefined)))
+    return [...rows]
+      .sort((a, b) => newestTrashedFirst(a, b))
+      .map((row): TrashEntry => ({ id: row.session_id, deletedAt: deletedAtOf(Number(row.deleted_ms)) }))
   })
 
   // --- the lease -----------------------------------------------------------------
@@ -1355,6 +1526,10 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
     load,
     loadTail,
     delete: delete_,
+    trash,
+    restore,
+    listTrash,
+    purge,
     lease,
     list,
     listForDirectory,

@@ -30,7 +30,7 @@ import { SqlError } from "effect/sql/SqlError"
  * `codetether_schema.version` is higher was migrated by a newer codetether:
  * it is refused, untouched.
  */
-export const SCHEMA_VERSION = 1
+export const SCHEMA_VERSION = 2
 
 /** Connection settings (see `SessionStore.PostgresOptions`). */
 export interface ConnectOptions {
@@ -292,8 +292,17 @@ const schemaVersion = (sql: SqlClient.SqlClient) =>
  * - `codetether_leases`: who holds a session's lease (token, host, pid,
  *   start, the backend holding the advisory lock).
  * - `codetether_events`: the durable event records (`DurableSink`).
+ *
+ * Version 2 adds the trash (`SessionStore` `trash`, `restore`, `listTrash`,
+ * `purge`): `codetether_trash` holds a trashed session's header row as it
+ * was (the same columns, its `revision` and `epoch` kept, so a restore puts
+ * back exactly the stored state that was trashed) with the deletion time
+ * (`deleted_ms`, ms since the epoch, from the trashing process's clock) and
+ * a `trash_id` of its own, since one id can be in the trash several times;
+ * `codetether_trash_messages` and `codetether_trash_tool_uses` hold its rows,
+ * moved there unchanged.
  */
-const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
+export const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClient>> = {
   "1_sessions": Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     yield* sql`CREATE TABLE codetether_schema (
@@ -351,5 +360,43 @@ const migrations: Record<string, Effect.Effect<void, unknown, SqlClient.SqlClien
       PRIMARY KEY (session_id, seq)
     )`
     yield* sql`INSERT INTO codetether_schema (version) VALUES (1)`
+  }),
+  "2_trash": Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    yield* sql`CREATE TABLE codetether_trash (
+      trash_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+      session_id text NOT NULL,
+      deleted_ms bigint NOT NULL,
+      head bytea NOT NULL,
+      usage bytea NOT NULL,
+      title text,
+      created_at text NOT NULL,
+      updated_at text NOT NULL,
+      updated_sort text COLLATE "C" NOT NULL,
+      directory text,
+      directory_key bytea,
+      agent text NOT NULL,
+      message_count integer NOT NULL,
+      tool_use_count integer NOT NULL,
+      message_bytes bigint NOT NULL,
+      tool_use_bytes bigint NOT NULL,
+      revision bigint NOT NULL,
+      epoch bigint NOT NULL,
+      UNIQUE (session_id, deleted_ms)
+    )`
+    yield* sql`CREATE INDEX codetether_trash_deleted ON codetether_trash (deleted_ms DESC, trash_id DESC)`
+    yield* sql`CREATE TABLE codetether_trash_messages (
+      trash_id bigint NOT NULL REFERENCES codetether_trash (trash_id) ON DELETE CASCADE,
+      seq integer NOT NULL,
+      bytes bytea NOT NULL,
+      PRIMARY KEY (trash_id, seq)
+    )`
+    yield* sql`CREATE TABLE codetether_trash_tool_uses (
+      trash_id bigint NOT NULL REFERENCES codetether_trash (trash_id) ON DELETE CASCADE,
+      seq integer NOT NULL,
+      bytes bytea NOT NULL,
+      PRIMARY KEY (trash_id, seq)
+    )`
+    yield* sql`UPDATE codetether_schema SET version = 2`
   })
 }

@@ -328,7 +328,7 @@ describe("SessionStore.layerPostgres", () => {
       const newer = yield* Postgres.store(url)
       const error = failure(yield* Effect.exit(newer.store.list))
       expect(error).toMatchObject({ _tag: "SessionStoreError", reason: "Io" })
-      expect(error.message).toMatch(/has codetether schema version 99, but this codetether knows versions up to 1: upgrade codetether/)
+      expect(error.message).toMatch(/has codetether schema version 99, but this codetether knows versions up to 2: upgrade codetether/)
       expect(yield* sql`SELECT version FROM codetether_schema`.pipe(Effect.orDie)).toEqual([{ version: 99 }])
     }))
 
@@ -339,9 +339,9 @@ describe("SessionStore.layerPostgres", () => {
       yield* Effect.forEach(stores, ({ store }) => store.list, { concurrency: "unbounded" })
       const sql = yield* Postgres.client(url)
       const migrations = yield* sql<{ migration_id: number }>`SELECT migration_id FROM codetether_migrations`.pipe(Effect.orDie)
-      expect(migrations.map((m) => m.migration_id)).toEqual([1])
+      expect(migrations.map((m) => m.migration_id)).toEqual([1, 2])
       const versions = yield* sql<{ version: number }>`SELECT version FROM codetether_schema`.pipe(Effect.orDie)
-      expect(versions).toEqual([{ version: 1 }])
+      expect(versions).toEqual([{ version: 2 }])
     }))
 
   it.live("an unreachable server fails with one line naming host:port, never the password", () =>

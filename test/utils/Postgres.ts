@@ -6,7 +6,8 @@
  */
 import * as NodeCrypto from "node:crypto"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Effect, Layer, Redacted } from "effect"
+import type { TestClock } from "effect/testing"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import type * as Scope from "effect/Scope"
 import { inject } from "vitest"
@@ -50,11 +51,24 @@ export const options = (url: string, more: Partial<SessionStore.PostgresOptions>
   ...more
 })
 
+/**
+ * Runs `effect` with the real clock when the test runs on a `TestClock`: the
+ * pool's idle-connection check runs once a minute on the clock it was built
+ * with, so a test that moves a TestClock years ahead (`TestClock.setTime`)
+ * would run it millions of times. The store's operations still take the time
+ * of the fiber that calls them (the TestClock).
+ */
+const withRealClock = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.withFiber((fiber) => {
+    const clock = fiber.getRef(Clock.Clock) as Clock.Clock & { readonly withLive?: typeof TestClock.withLive }
+    return clock.withLive === undefined ? effect : clock.withLive(effect)
+  })
+
 /** A store, the durable sink and their database handle on `url` (one pool), closed with the scope. */
 export const store = (url: string, more: Partial<SessionStore.PostgresOptions> = {}) =>
-  Effect.map(Layer.build(SessionStorePostgres.layerServices(options(url, more)).pipe(
+  Effect.map(withRealClock(Layer.build(SessionStorePostgres.layerServices(options(url, more)).pipe(
     Layer.provideMerge(SessionStorePostgres.layerDatabase(options(url, more)))
-  )), (context) => ({
+  ))), (context) => ({
     store: Context.get(context, SessionStoreService),
     sink: Context.get(context, DurableSink.DurableSink),
     db: Context.get(context, SessionStorePostgres.Database),
