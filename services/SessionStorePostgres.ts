@@ -34,6 +34,14 @@
  * holder whose connection dropped reconnects, takes the lock again and goes
  * on if its token is still in the row.
  *
+ * Trash: `trash` moves the header row and the message and tool use rows, as
+ * they are, into the trash tables (`codetether_trash*`, one entry per trashed
+ * copy, so one id can be there several times) with the deletion time, in one
+ * transaction under the same lease rules as `delete`; `restore` moves the
+ * newest copy back (never over a live session), its revision included, so
+ * the restored session is the very state that was trashed; `purge` deletes
+ * entries for good.
+ *
  * Connection loss: a save is retried with backoff for `retryMs` (30 s); if
  * it still fails, the session as it stood is written to
  * `<recoveryDir>/<id>.json` and the save fails naming that file.

@@ -3,20 +3,25 @@
  * SessionStore.test.ts): the rows hold the file store's exact bytes, appends
  * write only the new rows, leases are visible to other "machines" (other
  * pools) and die with their holder, a lost connection is retried and ends in
- * a recovery file, a newer schema is refused, an unreachable server is one
- * line without the password.
+ * a recovery file, a newer schema is refused and an older one upgraded, the
+ * trash moves rows unchanged, an unreachable server is one line without the
+ * password.
  */
 import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Redacted, Result, Schema, Tracer } from "effect"
+import * as Migrator from "effect/sql/Migrator"
+import * as SqlClient from "effect/sql/SqlClient"
 import * as Message from "../../schemas/Message.ts"
 import * as Session from "../../schemas/Session.ts"
 import * as SessionEvent from "../../schemas/SessionEvent.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
+import * as SessionSummary from "../../schemas/SessionSummary.ts"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
 import * as DurableSink from "../../services/DurableSink.ts"
+import * as PostgresSchema from "../../services/internal/Postgres.ts"
 import * as ProviderRegistry from "../../services/ProviderRegistry.ts"
 import * as SessionBus from "../../services/SessionBus.ts"
 import * as SessionLoop from "../../services/SessionLoop.ts"
@@ -30,7 +35,7 @@ import * as Scripted from "../utils/ScriptedProvider.ts"
 import * as Sessions from "../utils/Sessions.ts"
 import * as TcpProxy from "../utils/TcpProxy.ts"
 import * as TempDir from "../utils/TempDir.ts"
-import { failure } from "./contracts/SessionStoreContract.ts"
+import { failure, plain } from "./contracts/SessionStoreContract.ts"
 
 const fresh = Effect.promise(() => Postgres.database())
 
@@ -139,6 +144,94 @@ describe("SessionStore.layerPostgres", () => {
       const loaded = yield* store.load(saved.id)
       const plainSave = yield* statements(store.save(Session.addMessage(loaded, Message.text("user", "again"), Sessions.at(200))))
       expect(plainSave.count).toBe(1)
+    }))
+
+  it.effect("trash moves the rows unchanged (exact bytes, revision kept); restore puts them back; copies of one id coexist", () =>
+    Effect.gen(function*() {
+      const url = yield* fresh
+      const { db, store } = yield* Postgres.store(url)
+      const sql = yield* Postgres.client(url)
+      const session = Sessions.make({ messages: 6, toolUses: 2, title: "with \u0000 NUL and \u2028" })
+      const saved = yield* store.save(session)
+      const bytes = Buffer.from((yield* SessionStorePostgres.storedBytes(db, session.id))!)
+      const rows = yield* rowsOf(url, "codetether_messages", session.id)
+      expect(yield* store.trash(session.id)).toBe(true)
+      // nothing of it is left among the live rows
+      expect(yield* SessionStorePostgres.storedBytes(db, session.id)).toBeUndefined()
+      expect(yield* rowsOf(url, "codetether_messages", session.id)).toEqual([])
+      const trashed = yield* sql<{ seq: number; bytes: Uint8Array }>`
+        SELECT m.seq, m.bytes FROM codetether_trash_messages m JOIN codetether_trash t USING (trash_id)
+        WHERE t.session_id = ${session.id} ORDER BY m.seq`.pipe(Effect.orDie)
+      expect(trashed.map((r) => Buffer.from(r.bytes))).toEqual(rows.map((r) => Buffer.from(r.bytes)))
+      // a new session with that id, trashed too: two copies, newest first
+      const second = yield* store.save(Sessions.make({ id: session.id, title: "second" }))
+      yield* store.trash(second.id)
+      expect((yield* store.listTrash).map((t) => t.summary?.title)).toEqual(["second", session.title])
+      const tools = yield* sql<{ n: number }>`SELECT count(*)::int AS n FROM codetether_trash_tool_uses`.pipe(Effect.orDie)
+      expect(tools).toEqual([{ n: 2 }])
+      // restore takes the newest; with that one gone for good, the first comes back byte for byte, same revision
+      yield* store.restore(session.id)
+      yield* store.delete(session.id)
+      yield* store.restore(session.id)
+      expect(Buffer.from((yield* SessionStorePostgres.storedBytes(db, session.id))!).equals(bytes)).toBe(true)
+      expect(Session.revisionOf(yield* store.load(session.id))).toBe(Session.revisionOf(saved))
+      expect((yield* rowsOf(url, "codetether_messages", session.id)).map((r) => Buffer.from(r.bytes)))
+        .toEqual(rows.map((r) => Buffer.from(r.bytes)))
+      // purge removes the rows with their entries
+      yield* store.trash(session.id)
+      expect((yield* store.purge({ id: session.id })).map((p) => p.id)).toEqual([session.id])
+      expect(yield* store.listTrash).toEqual([])
+      expect(yield* sql`SELECT * FROM codetether_trash_messages`.pipe(Effect.orDie)).toEqual([])
+    }))
+
+  it.effect("a restored session is the trashed state: its bytes, its revision, one-statement appends from another pool", () =>
+    Effect.gen(function*() {
+      const url = yield* fresh
+      const a = yield* Postgres.store(url)
+      const b = yield* Postgres.store(url)
+      const saved = yield* a.store.save(Sessions.make({ messages: 5, toolUses: 1 }))
+      const before = Buffer.from((yield* SessionStorePostgres.storedBytes(a.db, saved.id))!)
+      const loadedByB = yield* b.store.load(saved.id)
+      yield* a.store.trash(saved.id)
+      // b sees the trash of a (one store for every machine)
+      expect((yield* b.store.listTrash).map((t) => t.id)).toEqual([saved.id])
+      expect(failure(yield* Effect.exit(b.store.save({ ...loadedByB, title: "late" })))).toMatchObject({ reason: "Deleted" })
+      const entry = yield* b.store.restore(saved.id)
+      expect(entry.summary).toEqual({ ...SessionSummary.fromSession(plain(saved)) })
+      expect(Buffer.from((yield* SessionStorePostgres.storedBytes(a.db, saved.id))!).equals(before)).toBe(true)
+      expect(Session.revisionOf(yield* a.store.load(saved.id))).toBe(Session.revisionOf(saved))
+      // the value b loaded before the trash is current again: it appends, in one statement
+      const appended = yield* statements(b.store.save(Session.addMessage(loadedByB, Message.text("user", "after restore"), Sessions.at(500))))
+      expect(appended.count).toBe(1)
+      expect(plain(yield* a.store.load(saved.id))).toEqual(plain(appended.value))
+    }))
+
+  it.effect("trash and restore from another machine are refused while a lease is held, naming the holder", () =>
+    Effect.gen(function*() {
+      const url = yield* fresh
+      const a = yield* Postgres.store(url)
+      const b = yield* Postgres.store(url)
+      const session = yield* a.store.save(Sessions.make())
+      const trashedOne = yield* a.store.save(Sessions.make({ title: "in the trash" }))
+      yield* a.store.trash(trashedOne.id)
+      yield* Effect.scoped(Effect.gen(function*() {
+        const lease = yield* a.store.lease(session)
+        const refused = failure(yield* Effect.exit(b.store.trash(session.id)))
+        expect(refused).toMatchObject({ _tag: "SessionBusy", holder: lease.holder })
+        // a lease on a new session with a trashed id holds restores of that id off
+        yield* Effect.scoped(Effect.gen(function*() {
+          yield* a.store.lease(Sessions.make({ id: trashedOne.id }))
+          expect(failure(yield* Effect.exit(b.store.restore(trashedOne.id)))).toMatchObject({ _tag: "SessionBusy" })
+        }))
+        // forced from the other machine: the holder's next save is LeaseLost
+        const logs = yield* Logs.capture(b.store.trash(session.id, { force: true }))
+        expect(logs.value).toBe(true)
+        expect(logs.logs.map((l) => l.message).join("\n")).toContain("trashing it anyway (--force)")
+        expect(failure(yield* Effect.exit(lease.save({ ...session, title: "lost" })))).toMatchObject({ reason: "LeaseLost" })
+      }))
+      expect((yield* a.store.restore(trashedOne.id)).id).toBe(trashedOne.id)
+      const sql = yield* Postgres.client(url)
+      expect(yield* sql`SELECT * FROM codetether_leases`.pipe(Effect.orDie)).toEqual([])
     }))
 
   it.effect("a lease is visible to another machine (another pool), names its holder, and is released with its scope", () =>
@@ -330,6 +423,30 @@ describe("SessionStore.layerPostgres", () => {
       expect(error).toMatchObject({ _tag: "SessionStoreError", reason: "Io" })
       expect(error.message).toMatch(/has codetether schema version 99, but this codetether knows versions up to 2: upgrade codetether/)
       expect(yield* sql`SELECT version FROM codetether_schema`.pipe(Effect.orDie)).toEqual([{ version: 99 }])
+    }))
+
+  it.effect("a version 1 database (sessions, no trash) is upgraded to version 2 in place; its sessions are kept", () =>
+    Effect.gen(function*() {
+      const url = yield* fresh
+      const sql = yield* Postgres.client(url)
+      // the schema exactly as version 1 created it, with a session in it
+      yield* Migrator.make({})({ loader: Migrator.fromRecord({ "1_sessions": PostgresSchema.migrations["1_sessions"]! }), table: "codetether_migrations" })
+        .pipe(Effect.provideService(SqlClient.SqlClient, sql), Effect.orDie)
+      expect(yield* sql`SELECT version FROM codetether_schema`.pipe(Effect.orDie)).toEqual([{ version: 1 }])
+      // its rows as a store writes them (made in another database, copied as they are)
+      const session = Sessions.make({ messages: 3, toolUses: 1 })
+      const other = yield* fresh
+      yield* (yield* Postgres.store(other)).store.save(session)
+      const source = yield* Postgres.client(other)
+      for (const table of ["codetether_sessions", "codetether_messages", "codetether_tool_uses"]) {
+        const rows = yield* source`SELECT * FROM ${source(table)}`.pipe(Effect.orDie)
+        yield* sql`INSERT INTO ${sql(table)} ${sql.insert(rows as unknown as readonly [Record<string, unknown>, ...Array<Record<string, unknown>>])}`.pipe(Effect.orDie)
+      }
+      const { store } = yield* Postgres.store(url)
+      expect(plain(yield* store.load(session.id))).toEqual(session)
+      expect(yield* sql`SELECT version FROM codetether_schema`.pipe(Effect.orDie)).toEqual([{ version: 2 }])
+      yield* store.trash(session.id)
+      expect(plain(yield* store.load((yield* store.restore(session.id)).id))).toEqual(session)
     }))
 
   it.effect("migrations run once however many stores start at the same time", () =>
