@@ -16,6 +16,13 @@
  * `--to` also picks up `<data_dir>/recovery/<id>.json`, where a PostgreSQL
  * save that could not reach the database left the session as it stood.
  *
+ * The trash travels too: each trashed copy (`<data_dir>/trash/<deletion
+ * time>/<id>.json`, or a row of the database's trash) arrives in the other
+ * store's trash with its deletion time, unless a copy of that id trashed at
+ * that time is there already (so re-runs skip it); `sessions trash` lists the
+ * same entries from either store and `restore` gives back the same bytes.
+ * The durable events of trashed sessions are copied as those of live ones.
+ *
  * Files (or rows) that are not valid sessions are skipped with a warning and
  * counted as skipped; a valid session that cannot be copied is counted as
  * failed (with a warning) and the migration goes on.
@@ -36,16 +43,28 @@ import * as SafeFs from "./internal/SafeFs.ts"
 import * as SessionStore from "./SessionStore.ts"
 
 /**
- * What a migration did: sessions `copied`, `skipped` (the destination copy
- * was at least as new, or the source was not a valid session) and `failed`.
+ * How many sessions were `copied`, `skipped` (the destination copy was at
+ * least as new, or the source was not a valid session) and `failed`.
  *
  * @since 0.1.0
  * @category models
  */
-export interface Summary {
+export interface Counts {
   readonly copied: number
   readonly skipped: number
   readonly failed: number
+}
+
+/**
+ * What a migration did: the live sessions' {@link Counts}, and those of the
+ * trashed copies in `trash` (skipped: the destination's trash holds that id
+ * trashed at that time, or the source is not a valid session).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Summary extends Counts {
+  readonly trash: Counts
 }
 
 /**
@@ -65,7 +84,7 @@ type Outcome = "copied" | "skipped" | "failed"
 /** Sessions copied at a time. */
 const CONCURRENCY = 4
 
-const summarize = (outcomes: ReadonlyArray<Outcome>): Summary => ({
+const summarize = (outcomes: ReadonlyArray<Outcome>): Counts => ({
   copied: outcomes.filter((o) => o === "copied").length,
   skipped: outcomes.filter((o) => o === "skipped").length,
   failed: outcomes.filter((o) => o === "failed").length
@@ -130,12 +149,17 @@ const copy = (
     return written.success ? "copied" : "skipped"
   })
 
+/** A failure to read a whole trash: one warning, one failure counted. */
+const trashUnreadable = (error: { readonly message: string }) =>
+  Effect.as(Effect.logWarning(`cannot copy the trash: ${error.message}`), ["failed"] as ReadonlyArray<Outcome>)
+
 /**
  * Copies every session of the data dir (`<data_dir>/sessions/*.json`, then
- * `<data_dir>/recovery/*.json`) and its durable events
- * (`<data_dir>/events/<id>.jsonl`) into the database at `options.url`.
- * Fails with `Io` (one line naming `host:port`) when the database cannot be
- * reached; per-session problems are counted in the {@link Summary}.
+ * `<data_dir>/recovery/*.json`), every trashed copy (`<data_dir>/trash/`)
+ * and their durable events (`<data_dir>/events/<id>.jsonl`) into the
+ * database at `options.url`. Fails with `Io` (one line naming `host:port`)
+ * when the database cannot be reached; per-session problems are counted in
+ * the {@link Summary}.
  *
  * @since 0.1.0
  * @category migrations
@@ -155,31 +179,52 @@ export const toPostgres = (dataDir: DataDir.DataDir["Service"], options: Options
       return store
     }
     const events = DurableSink.makeJsonl(NodePath.join(dataDir.path, "events"))
+    const eventsCopied = new Set<string>()
+    /** The events of session `id` (once per id), even when its copy was skipped as not newer. */
+    const copyEvents = (id: string) =>
+      Effect.gen(function*() {
+        if (eventsCopied.has(id) || SessionStore.idProblem(id) !== undefined) return
+        eventsCopied.add(id)
+        const copied = yield* events.read(id).pipe(
+          Effect.flatMap((records) => target.SinkPg.insertRecords(target.db, records)),
+          Effect.result
+        )
+        if (Result.isFailure(copied)) yield* Effect.logWarning(`cannot copy the events of session ${id}: ${copied.failure.message}`)
+      })
+    const trash = SessionStore.fileTrash(dataDir.path)
+    const trashed = yield* Effect.result(trash.list)
+    const total = sources.length + (Result.isSuccess(trashed) ? trashed.success.length : 0)
+    let done = 0
+    const progress = () => options.onProgress?.(++done, total)
     const outcomes: Array<Outcome> = []
     // a few sessions at a time: reading and encoding here overlaps the database's inserts
     yield* Effect.forEach(sources, ({ dir, name }) => Effect.gen(function*() {
       const id = name.slice(0, -".json".length)
       const path = NodePath.join(dir, name)
       const outcome = yield* copy(storeFor(dir).load(id), (session) => target.store.replaceIfOlder(session), path)
-      if (outcome !== "failed" && SessionStore.idProblem(id) === undefined) {
-        // the events of the session, even when its copy was skipped as not newer
-        const copied = yield* events.read(id).pipe(
-          Effect.flatMap((records) => target.SinkPg.insertRecords(target.db, records)),
-          Effect.result
-        )
-        if (Result.isFailure(copied)) yield* Effect.logWarning(`cannot copy the events of session ${id}: ${copied.failure.message}`)
-      }
+      if (outcome !== "failed") yield* copyEvents(id)
       outcomes.push(outcome)
-      options.onProgress?.(outcomes.length, sources.length)
+      progress()
     }), { concurrency: CONCURRENCY, discard: true })
-    return summarize(outcomes)
+    const trashOutcomes: Array<Outcome> = []
+    if (Result.isFailure(trashed)) {
+      trashOutcomes.push(...yield* trashUnreadable(trashed.failure))
+    } else {
+      yield* Effect.forEach(trashed.success, (file) => Effect.gen(function*() {
+        const outcome = yield* copy(trash.load(file), (session) => target.StorePg.insertTrashed(target.db, session, file.ms), file.path)
+        if (outcome !== "failed") yield* copyEvents(file.id)
+        trashOutcomes.push(outcome)
+        progress()
+      }), { concurrency: CONCURRENCY, discard: true })
+    }
+    return { ...summarize(outcomes), trash: summarize(trashOutcomes) }
   }))
 
 /**
- * Copies every session stored in the database at `options.url` (and its
- * durable events) into the data dir. Fails with `Io` (one line naming
- * `host:port`) when the database cannot be reached; per-session problems are
- * counted in the {@link Summary}.
+ * Copies every session stored in the database at `options.url`, every
+ * trashed copy in its trash, and their durable events into the data dir.
+ * Fails with `Io` (one line naming `host:port`) when the database cannot be
+ * reached; per-session problems are counted in the {@link Summary}.
  *
  * @since 0.1.0
  * @category migrations
@@ -187,17 +232,19 @@ export const toPostgres = (dataDir: DataDir.DataDir["Service"], options: Options
 export const fromPostgres = (dataDir: DataDir.DataDir["Service"], options: Options): Effect.Effect<Summary, SessionStore.SessionStoreError> =>
   Effect.scoped(Effect.gen(function*() {
     const source = yield* openDatabase(options.url)
-    const ids = yield* Effect.mapError(
-      source.StorePg.ids(source.db),
-      (e) => new SessionStore.SessionStoreError({ reason: "Io", message: e.message, cause: e })
-    )
+    const toIo = (e: { readonly message: string }) => new SessionStore.SessionStoreError({ reason: "Io", message: e.message, cause: e })
+    const ids = yield* Effect.mapError(source.StorePg.ids(source.db), toIo)
+    const trashed = yield* Effect.mapError(source.StorePg.trashedCopies(source.db), toIo)
     const files = SessionStore.makeFileSystem(dataDir.sessionsDir)
+    const trash = SessionStore.fileTrash(dataDir.path)
     const eventsDir = NodePath.join(dataDir.path, "events")
     const events = DurableSink.makeJsonl(eventsDir)
-    const outcomes: Array<Outcome> = []
-    yield* Effect.forEach(ids, (id) => Effect.gen(function*() {
-      const outcome = yield* copy(source.store.load(id), (session) => files.replaceIfOlder(session), `session ${id}`)
-      if (outcome !== "failed") {
+    const eventsCopied = new Set<string>()
+    /** The events of session `id` the data dir does not have yet (once per id). */
+    const copyEvents = (id: string) =>
+      Effect.gen(function*() {
+        if (eventsCopied.has(id)) return
+        eventsCopied.add(id)
         const copied = yield* Effect.gen(function*() {
           const have = yield* events.read(id)
           const last = have.reduce((max, r) => Math.max(max, r.seq), 0)
@@ -217,9 +264,27 @@ export const fromPostgres = (dataDir: DataDir.DataDir["Service"], options: Optio
           })
         }).pipe(Effect.result)
         if (Result.isFailure(copied)) yield* Effect.logWarning(`cannot copy the events of session ${id}: ${copied.failure.message}`)
-      }
+      })
+    const total = ids.length + trashed.length
+    let done = 0
+    const progress = () => options.onProgress?.(++done, total)
+    const outcomes: Array<Outcome> = []
+    yield* Effect.forEach(ids, (id) => Effect.gen(function*() {
+      const outcome = yield* copy(source.store.load(id), (session) => files.replaceIfOlder(session), `session ${id}`)
+      if (outcome !== "failed") yield* copyEvents(id)
       outcomes.push(outcome)
-      options.onProgress?.(outcomes.length, ids.length)
+      progress()
     }), { concurrency: CONCURRENCY, discard: true })
-    return summarize(outcomes)
+    const trashOutcomes: Array<Outcome> = []
+    yield* Effect.forEach(trashed, (copied) => Effect.gen(function*() {
+      const outcome = yield* copy(
+        source.StorePg.loadTrashed(source.db, copied),
+        (session) => trash.put(session, copied.ms),
+        `trashed session ${copied.id}`
+      )
+      if (outcome !== "failed") yield* copyEvents(copied.id)
+      trashOutcomes.push(outcome)
+      progress()
+    }), { concurrency: CONCURRENCY, discard: true })
+    return { ...summarize(outcomes), trash: summarize(trashOutcomes) }
   }))

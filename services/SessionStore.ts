@@ -34,7 +34,7 @@ import type { SessionSummary } from "../schemas/SessionSummary.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
 import * as WorkspaceIndex from "../schemas/WorkspaceIndex.ts"
 import * as DataDir from "./DataDir.ts"
-import { AtomicWriteError, type ChunkSink, removeStaleTemps, writeFileAtomicWith } from "./internal/AtomicWrite.ts"
+import { AtomicWriteError, type ChunkSink, removeStaleTemps, writeFileAtomic, writeFileAtomicWith } from "./internal/AtomicWrite.ts"
 import { canonicalize, componentsEqual, extensionOf, normalizeComponents } from "./internal/Paths.ts"
 import * as SafeFs from "./internal/SafeFs.ts"
 import * as SessionFile from "./internal/SessionFile.ts"
@@ -555,6 +555,102 @@ const parseTrashDirName = (name: string): number | undefined => {
 }
 
 /**
+ * A trashed session file of the file store:
+ * `<data_dir>/trash/<deletion time>/<id>.json` (`dir` is the deletion
+ * directory, `ms` its time in ms since the epoch).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrashFile {
+  readonly id: string
+  readonly ms: number
+  readonly dir: string
+  readonly path: string
+  readonly deletedAt: Timestamp.Timestamp
+}
+
+/**
+ * The trashed session files under `trashDir`, newest deletion first: real
+ * deletion directories only (never a symlink), `<id>.json` names with a valid
+ * id. Synchronous; throws the file system's error.
+ */
+const readTrashDir = (trashDir: string): ReadonlyArray<TrashFile> => {
+  const top = NodeFs.lstatSync(trashDir, { throwIfNoEntry: false })
+  if (top === undefined) return []
+  if (!top.isDirectory()) throw new SafeFs.SafeFsError("NotRegular", trashDir, "is not a directory (a symlink?)")
+  const dirs: Array<{ path: string; ms: number }> = []
+  for (const name of NodeFs.readdirSync(trashDir)) {
+    const ms = parseTrashDirName(name)
+    const path = NodePath.join(trashDir, name)
+    if (ms !== undefined && NodeFs.lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true) dirs.push({ path, ms })
+  }
+  return dirs.sort((a, b) => b.ms - a.ms).flatMap((dir) =>
+    NodeFs.readdirSync(dir.path).flatMap((name) => {
+      const id = SessionFile.idOfPath(name)
+      if (extensionOf(name) !== "json" || idProblem(id) !== undefined) return []
+      return [{ id, ms: dir.ms, dir: dir.path, path: NodePath.join(dir.path, name), deletedAt: deletedAtOf(dir.ms) }]
+    })
+  )
+}
+
+/**
+ * The file store's trash in the data dir `dataDir`, as files (what `sessions
+ * migrate` copies to and from another store's trash, keeping each copy's
+ * deletion time):
+ * - `list`: every trashed copy, newest deletion first (fails with `Io` when
+ *   `<dataDir>/trash` cannot be read, e.g. a symlink);
+ * - `load`: the session in a trashed file (read as the store reads its files;
+ *   `NotFound`, `Corrupt`, `IdMismatch`, `Io`);
+ * - `put`: writes `session` as trashed at `ms` (compact encoding, atomic,
+ *   0600 in 0700 directories), unless a copy of that id trashed at that time
+ *   is there; returns whether it wrote (`Io` on failure).
+ *
+ * @since 0.1.0
+ * @category trash
+ */
+export const fileTrash = (dataDir: string) => {
+  const trashDir = NodePath.join(dataDir, "trash")
+  const readOptions: SessionFile.ReadOptions = { within: dataDir }
+  const io = (what: string, path: string, id?: string) => (e: unknown) =>
+    new SessionStoreError({
+      reason: "Io",
+      message: `${what} ${path}: ${e instanceof SafeFs.SafeFsError ? e.detail : (e as Error)?.message ?? String(e)}`,
+      path,
+      cause: e,
+      ...(id === undefined ? {} : { sessionId: id })
+    })
+  return {
+    list: Effect.try({ try: () => readTrashDir(trashDir), catch: io("Cannot read the trash", trashDir) }),
+    load: (file: TrashFile): Effect.Effect<Session, SessionStoreError> =>
+      Effect.map(
+        Effect.tryPromise({
+          try: () => SessionFile.readTail(file.path, Number.POSITIVE_INFINITY, readOptions),
+          catch: fromReadError(file.id)
+        }),
+        (loaded) => Session_.withRevision(loaded.session, undefined)
+      ),
+    put: (session: Session, ms: number): Effect.Effect<boolean, SessionStoreError> =>
+      Effect.gen(function*() {
+        const id = yield* validateId(session.id)
+        const dir = NodePath.join(trashDir, trashDirName(ms))
+        const path = NodePath.join(dir, `${id}.json`)
+        if (NodeFs.lstatSync(path, { throwIfNoEntry: false }) !== undefined) return false
+        const chunks = yield* encodeSession(session)
+        yield* Effect.try({
+          try: () => {
+            SafeFs.ensureDirSync(trashDir)
+            SafeFs.ensureDirSync(dir)
+          },
+          catch: io("Cannot write to the trash", dir, id)
+        })
+        yield* Effect.mapError(writeFileAtomic(path, chunks, { sync: true }), io("Cannot write", path, id))
+        return true
+      })
+  }
+}
+
+/**
  * Checks a tail window: a non-negative integer or `Infinity` (fails with
  * `InvalidId` otherwise).
  *
@@ -918,30 +1014,9 @@ export const makeFileSystem = (
 
   const trashDir = NodePath.join(dataDir, "trash")
 
-  /** The trash's deletion directories (real directories only, never a symlink), newest first. */
-  const trashDirs = (): ReadonlyArray<{ readonly path: string; readonly ms: number }> => {
-    const top = NodeFs.lstatSync(trashDir, { throwIfNoEntry: false })
-    if (top === undefined) return []
-    if (!top.isDirectory()) throw new SafeFs.SafeFsError("NotRegular", trashDir, "is not a directory (a symlink?)")
-    const out: Array<{ path: string; ms: number }> = []
-    for (const name of NodeFs.readdirSync(trashDir)) {
-      const ms = parseTrashDirName(name)
-      const path = NodePath.join(trashDir, name)
-      if (ms !== undefined && NodeFs.lstatSync(path, { throwIfNoEntry: false })?.isDirectory() === true) out.push({ path, ms })
-    }
-    return out.sort((a, b) => b.ms - a.ms)
-  }
-
   /** Every trashed session file, newest deletion first. */
   const trashFiles = Effect.try({
-    try: () =>
-      trashDirs().flatMap((dir) =>
-        NodeFs.readdirSync(dir.path).flatMap((name) => {
-          const id = SessionFile.idOfPath(name)
-          if (extensionOf(name) !== "json" || idProblem(id) !== undefined) return []
-          return [{ id, ms: dir.ms, dir: dir.path, path: NodePath.join(dir.path, name), deletedAt: deletedAtOf(dir.ms) }]
-        })
-      ),
+    try: () => readTrashDir(trashDir),
     catch: ioError(undefined, trashDir, "Cannot read the trash")
   })
 

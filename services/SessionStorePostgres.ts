@@ -481,6 +481,63 @@ const queriesOf = (sql: SqlClient.SqlClient): Queries => {
   return queries
 }
 
+/**
+ * Decodes a session from its header row and its (last) message and tool use
+ * rows with the file store's decoder over the same bytes; `label` names it in
+ * messages (`Session`, `Trashed session`). Fails with `Corrupt` or
+ * `IdMismatch`.
+ */
+const decodeRows = (
+  target: string,
+  label: string,
+  id: string,
+  read: {
+    readonly header: Pick<HeaderRow, "head" | "usage" | "message_count" | "tool_use_count">
+    readonly messages: ReadonlyArray<BytesRow>
+    readonly toolUses: ReadonlyArray<BytesRow>
+  }
+): Effect.Effect<Session, SessionStoreError> =>
+  Effect.suspend(() => {
+    const { header, messages, toolUses } = read
+    const corrupt = (detail: string) =>
+      new SessionStoreError({
+        reason: "Corrupt",
+        message: `${label} ${id} in the PostgreSQL store at ${target} is not a valid session: ${detail}`,
+        sessionId: id
+      })
+    const contiguous = (rows: ReadonlyArray<BytesRow>, count: number) => rows.every((row, i) => row.seq === count - rows.length + i)
+    if (!contiguous(messages, header.message_count) || !contiguous(toolUses, header.tool_use_count)) {
+      return Effect.fail(corrupt("its message or tool use rows do not match the counts in its header row"))
+    }
+    const parse = (bytes: Uint8Array, what: string): unknown => {
+      try {
+        return JSON.parse(utf8.decode(bytes))
+      } catch (e) {
+        throw new Error(`${what} is not valid JSON: ${(e as Error).message}`)
+      }
+    }
+    let value: Record<string, unknown>
+    try {
+      value = parse(SessionJson.concat([header.head, ...assembleEmpty(header.usage)]), "its header row") as Record<string, unknown>
+      value.messages = messages.map((row) => parse(row.bytes, `message row ${row.seq}`))
+      value.tool_uses = toolUses.map((row) => parse(row.bytes, `tool use row ${row.seq}`))
+    } catch (e) {
+      return Effect.fail(corrupt((e as Error).message))
+    }
+    const decoded = SessionJson.decodeValue(value)
+    if (Result.isFailure(decoded)) return Effect.fail(corrupt(decoded.failure.message))
+    if (decoded.success.id !== id) {
+      return Effect.fail(
+        new SessionStoreError({
+          reason: "IdMismatch",
+          message: `${label} ${id} in the PostgreSQL store at ${target} is not loaded: its header row holds session ${decoded.success.id}`,
+          sessionId: id
+        })
+      )
+    }
+    return Effect.succeed(decoded.success)
+  })
+
 // ---------------------------------------------------------------------------
 // The store
 // ---------------------------------------------------------------------------
@@ -538,12 +595,6 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
   /** Maps the failures of a statement sequence to the store's errors (connection losses kept apart for retries). */
   const sqlFailure = (what: string) => (e: SqlError | Schema.SchemaError): Postgres.PostgresError =>
     db.fail(what)(e)
-  const corrupt = (id: string, detail: string) =>
-    new SessionStoreError({
-      reason: "Corrupt",
-      message: `Session ${id} in the PostgreSQL store at ${db.target} is not a valid session: ${detail}`,
-      sessionId: id
-    })
 
   // --- marks -----------------------------------------------------------------
 
@@ -1047,47 +1098,14 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
     id: string,
     read: { readonly header: HeaderRow; readonly messages: ReadonlyArray<BytesRow>; readonly toolUses: ReadonlyArray<BytesRow> }
   ): Effect.Effect<TailLoad, SessionStoreError> =>
-    Effect.suspend(() => {
+    Effect.map(decodeRows(db.target, "Session", id, read), (session) => {
       const { header, messages, toolUses } = read
-      const contiguous = (rows: ReadonlyArray<BytesRow>, count: number) =>
-        rows.every((row, i) => row.seq === count - rows.length + i)
-      if (!contiguous(messages, header.message_count) || !contiguous(toolUses, header.tool_use_count)) {
-        return Effect.fail(corrupt(id, "its message or tool use rows do not match the counts in its header row"))
-      }
-      const parse = (bytes: Uint8Array, what: string): unknown => {
-        try {
-          return JSON.parse(utf8.decode(bytes))
-        } catch (e) {
-          throw new Error(`${what} is not valid JSON: ${(e as Error).message}`)
-        }
-      }
-      let value: Record<string, unknown>
-      try {
-        value = parse(SessionJson.concat([header.head, ...assembleEmpty(header.usage)]), "its header row") as Record<string, unknown>
-        value.messages = messages.map((row) => parse(row.bytes, `message row ${row.seq}`))
-        value.tool_uses = toolUses.map((row) => parse(row.bytes, `tool use row ${row.seq}`))
-      } catch (e) {
-        return Effect.fail(corrupt(id, (e as Error).message))
-      }
-      const decoded = SessionJson.decodeValue(value)
-      if (Result.isFailure(decoded)) return Effect.fail(corrupt(id, decoded.failure.message))
-      const session = decoded.success
-      if (session.id !== id) {
-        return Effect.fail(
-          new SessionStoreError({
-            reason: "IdMismatch",
-            message: `Session ${id} in the PostgreSQL store at ${db.target} is not loaded: its header row holds session ${session.id}`,
-            sessionId: id
-          })
-        )
-      }
       markLoaded(id, header, session.messages, messages, session.toolUses, toolUses)
-      const dropped = header.message_count - messages.length + header.tool_use_count - toolUses.length
-      return Effect.succeed({
+      return {
         session: Session_.withRevision(session, String(header.revision)),
-        dropped,
+        dropped: header.message_count - messages.length + header.tool_use_count - toolUses.length,
         fileBytes: encodedSize(header)
-      })
+      }
     })
 
   const tailOf = (id: string, window: number) =>
@@ -1594,6 +1612,132 @@ export const storedBytes = (db: Postgres.Database, id: string): Effect.Effect<Ui
       Effect.mapError(db.fail(`Cannot read session ${id}`))
     )
   )
+
+/**
+ * A trashed copy in the database (for migrations): its own `trashId`, the
+ * session's `id` and the deletion time in ms since the epoch.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TrashedCopy {
+  readonly trashId: bigint
+  readonly id: string
+  readonly ms: number
+}
+
+/**
+ * Every trashed copy in the database, newest deletion first.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const trashedCopies = (db: Postgres.Database): Effect.Effect<ReadonlyArray<TrashedCopy>, Postgres.PostgresError> =>
+  Effect.andThen(
+    db.ready,
+    db.sql<{ readonly trash_id: bigint; readonly session_id: string; readonly deleted_ms: bigint }>`
+      SELECT trash_id, session_id, deleted_ms FROM codetether_trash ORDER BY deleted_ms DESC, trash_id DESC`.pipe(
+      Effect.map((rows) => rows.map((row): TrashedCopy => ({ trashId: BigInt(row.trash_id), id: row.session_id, ms: Number(row.deleted_ms) }))),
+      Effect.mapError(db.fail("Cannot read the trash"))
+    )
+  )
+
+/**
+ * The session of a trashed copy, decoded from its rows in one snapshot
+ * (without a revision: it is not a stored live copy). Fails with `NotFound`
+ * (purged or restored meanwhile), `Corrupt`, `IdMismatch` or `Io`.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const loadTrashed = (db: Postgres.Database, copy: TrashedCopy): Effect.Effect<Session, SessionStoreError> =>
+  Effect.gen(function*() {
+    const read = yield* db.sql.withTransaction(Effect.gen(function*() {
+      const headers = yield* db.sql<{ readonly head: Uint8Array; readonly usage: Uint8Array; readonly message_count: number; readonly tool_use_count: number }>`
+        SELECT head, usage, message_count, tool_use_count FROM codetether_trash WHERE trash_id = ${copy.trashId}`
+      if (headers.length === 0) return undefined
+      const messages = yield* db.sql<BytesRow>`SELECT seq, bytes FROM codetether_trash_messages WHERE trash_id = ${copy.trashId} ORDER BY seq`
+      const toolUses = yield* db.sql<BytesRow>`SELECT seq, bytes FROM codetether_trash_tool_uses WHERE trash_id = ${copy.trashId} ORDER BY seq`
+      return { header: headers[0]!, messages, toolUses }
+    })).pipe(
+      Effect.provideService(SqlClient.BeginTransaction, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+      Effect.mapError((e) => {
+        const failure = db.fail(`Cannot read trashed session ${copy.id}`)(e)
+        return new SessionStoreError({ reason: "Io", message: failure.message, sessionId: copy.id, cause: failure })
+      })
+    )
+    if (read === undefined) {
+      return yield* new SessionStoreError({ reason: "NotFound", message: `No trashed session ${copy.id}`, sessionId: copy.id })
+    }
+    return yield* decodeRows(db.target, "Trashed session", copy.id, read)
+  })
+
+/**
+ * Puts `session` in the trash as deleted at `ms` (ms since the epoch), as
+ * its own rows in one transaction, unless the trash already holds a copy of
+ * that id deleted at that time; returns whether it wrote. Fails with
+ * `InvalidId`, `Corrupt` (a value the format cannot hold) or `Io`.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const insertTrashed = (db: Postgres.Database, session: Session, ms: number): Effect.Effect<boolean, SessionStoreError> =>
+  Effect.gen(function*() {
+    const id = yield* validateId(session.id)
+    const encoded = yield* Effect.try({
+      try: () => ({
+        pieces: framePieces(session),
+        messages: session.messages.map(SessionJson.encodeMessageBytes),
+        toolUses: session.toolUses.map(SessionJson.encodeToolUseBytes)
+      }),
+      catch: (e) =>
+        new SessionStoreError({
+          reason: "Corrupt",
+          message: `Session ${id} cannot be encoded: ${(e as Error).message ?? String(e)}`,
+          sessionId: id,
+          cause: e
+        })
+    })
+    const c = headerColumns(session, encoded.pieces)
+    const size = (bytes: ReadonlyArray<Uint8Array>) => bytes.reduce((n, b) => n + BigInt(b.length), 0n)
+    const insertRows = (table: "messages" | "tool_uses", trashId: bigint, rows: ReadonlyArray<Uint8Array>) =>
+      Effect.gen(function*() {
+        for (let from = 0; from < rows.length;) {
+          let to = from
+          let bytes = 0
+          while (to < rows.length && to - from < BATCH_ROWS && (to === from || bytes + rows[to]!.length <= BATCH_BYTES)) bytes += rows[to++]!.length
+          const seqs = Array.from({ length: to - from }, (_, i) => from + i)
+          const batch = rows.slice(from, to)
+          yield* table === "messages"
+            ? db.sql`INSERT INTO codetether_trash_messages (trash_id, seq, bytes)
+                SELECT ${trashId}, t.seq, t.bytes FROM unnest(${seqs}::integer[], ${batch}::bytea[]) AS t(seq, bytes)`
+            : db.sql`INSERT INTO codetether_trash_tool_uses (trash_id, seq, bytes)
+                SELECT ${trashId}, t.seq, t.bytes FROM unnest(${seqs}::integer[], ${batch}::bytea[]) AS t(seq, bytes)`
+          from = to
+        }
+      })
+    yield* Effect.mapError(db.ready, (e) => new SessionStoreError({ reason: "Io", message: e.message, sessionId: id, cause: e }))
+    return yield* db.sql.withTransaction(Effect.gen(function*() {
+      const inserted = yield* db.sql<{ readonly trash_id: bigint }>`
+        INSERT INTO codetether_trash (session_id, deleted_ms, head, usage, title, created_at, updated_at, updated_sort,
+          directory, directory_key, agent, message_count, tool_use_count, message_bytes, tool_use_bytes, revision, epoch)
+        SELECT ${id}, ${BigInt(Math.floor(ms))}::bigint, ${c.head}, ${c.usage}, ${c.title}, ${c.createdAt}, ${c.updatedAt},
+          ${c.updatedSort}, ${c.directory}, ${c.directoryKey}, ${c.agent}, ${session.messages.length}, ${session.toolUses.length},
+          ${size(encoded.messages)}, ${size(encoded.toolUses)}, n.r, n.r
+        FROM (SELECT nextval('codetether_revision') AS r) AS n
+        ON CONFLICT (session_id, deleted_ms) DO NOTHING RETURNING trash_id`
+      if (inserted.length === 0) return false
+      const trashId = BigInt(inserted[0]!.trash_id)
+      yield* insertRows("messages", trashId, encoded.messages)
+      yield* insertRows("tool_uses", trashId, encoded.toolUses)
+      return true
+    })).pipe(
+      Effect.mapError((e) => {
+        const failure = db.fail(`Cannot write trashed session ${id}`)(e)
+        return new SessionStoreError({ reason: "Io", message: failure.message, sessionId: id, cause: failure })
+      })
+    )
+  })
 
 /**
  * The database of {@link layer}, for code that needs more than the store (a

@@ -16,6 +16,7 @@ import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"
 import * as ProviderRegistry from "../services/ProviderRegistry.ts"
+import * as SessionSearch from "../services/SessionSearch.ts"
 import * as Codetether from "./Codetether.ts"
 import * as Config from "./commands/config.ts"
 import * as Import from "./commands/import.ts"
@@ -66,19 +67,21 @@ const dataDirLayer = Layer.unwrap(Effect.gen(function*() {
 const databaseUrlFlag = Effect.map(DatabaseUrlFlag, Option.getOrUndefined)
 
 /**
- * The store every command uses: PostgreSQL when a database URL is set (flag,
- * environment or user config file), else the data dir.
+ * The store every command uses, with its durable sink and the search that
+ * fits it: PostgreSQL when a database URL is set (flag, environment or user
+ * config file), else the data dir.
  */
 const storeLayer = Layer.unwrap(Effect.gen(function*() {
   const setting = yield* CodetetherConfig.resolveDatabaseUrl({ flags: { databaseUrl: yield* databaseUrlFlag } })
   return setting.value === null
-    ? Codetether.layerStoreNoDeps
+    ? Layer.merge(Codetether.layerStoreNoDeps, SessionSearch.layerFileSystem)
     : Codetether.layerStorePostgresNoDeps({ url: setting.value })
 }))
 
 /**
- * The services every command can use: the data dir, the session store and
- * the durable event sink (PostgreSQL when a database URL is set).
+ * The services every command can use: the data dir, the session store, the
+ * durable event sink and the session search (PostgreSQL when a database URL
+ * is set).
  *
  * @since 0.1.0
  * @category layers

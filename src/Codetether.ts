@@ -46,6 +46,7 @@ import * as Images from "../services/Images.ts"
 import * as ProviderRegistry from "../services/ProviderRegistry.ts"
 import * as SessionBus from "../services/SessionBus.ts"
 import * as SessionLoop from "../services/SessionLoop.ts"
+import type * as SessionSearch from "../services/SessionSearch.ts"
 import * as SessionStore from "../services/SessionStore.ts"
 import * as SystemPrompt from "../services/SystemPrompt.ts"
 import * as ToolRegistry from "../services/ToolRegistry.ts"
@@ -66,7 +67,9 @@ export const layerStoreNoDeps: Layer.Layer<SessionStore.SessionStore | DurableSi
 /**
  * The session store and the durable event sink in PostgreSQL at
  * `options.url` (one pool; see `SessionStore.layerPostgres`), for sessions
- * shared by many machines. A save that still fails after the retry window
+ * shared by many machines, and the `SessionSearch` that fits them (the
+ * database looks for a plain-text query in the message rows:
+ * `SessionSearchPostgres`). A save that still fails after the retry window
  * writes the session to `<data_dir>/recovery/<id>.json` (unless
  * `options.recoveryDir` says otherwise). Loads `@effect/sql-pg` on first
  * use; nothing connects until the first store operation. Fails to build with
@@ -77,11 +80,15 @@ export const layerStoreNoDeps: Layer.Layer<SessionStore.SessionStore | DurableSi
  */
 export const layerStorePostgresNoDeps = (
   options: SessionStore.PostgresOptions
-): Layer.Layer<SessionStore.SessionStore | DurableSink.DurableSink, SessionStore.SessionStoreError, DataDir.DataDir> =>
+): Layer.Layer<
+  SessionStore.SessionStore | DurableSink.DurableSink | SessionSearch.SessionSearch,
+  SessionStore.SessionStoreError,
+  DataDir.DataDir
+> =>
   Layer.unwrap(Effect.gen(function*() {
     const dataDir = yield* DataDir.DataDir
-    const module = yield* Effect.tryPromise({
-      try: () => import("../services/SessionStorePostgres.ts"),
+    const [StorePg, SearchPg] = yield* Effect.tryPromise({
+      try: () => Promise.all([import("../services/SessionStorePostgres.ts"), import("../services/SessionSearchPostgres.ts")]),
       catch: (cause) =>
         new SessionStore.SessionStoreError({
           reason: "Io",
@@ -91,7 +98,11 @@ export const layerStorePostgresNoDeps = (
           cause
         })
     })
-    return module.layerWithSink({ recoveryDir: NodePath.join(dataDir.path, "recovery"), ...options })
+    const settings = { recoveryDir: NodePath.join(dataDir.path, "recovery"), ...options }
+    return SearchPg.layer.pipe(
+      Layer.provideMerge(StorePg.layerServices(settings)),
+      Layer.provide(StorePg.layerDatabase(settings))
+    )
   }))
 
 /**

@@ -2,10 +2,12 @@
  * `codetether sessions migrate --to URL | --from URL`: copies every session
  * of the data dir (and its durable events, and the sessions a lost database
  * connection left in `<data_dir>/recovery/`) into the PostgreSQL database at
- * URL, or every session of the database into the data dir. Idempotent and
+ * URL, or every session of the database into the data dir; trashed sessions
+ * go to the other store's trash with their deletion time. Idempotent and
  * re-runnable: a copy at least as new as the source is never overwritten.
  * Shows progress on a TTY (stderr), then prints `copied N, skipped M, failed
- * K`; exits 1 only when a valid session could not be copied.
+ * K` (and, when there is a trash, `trash: copied N, skipped M, failed K`);
+ * exits 1 only when a valid session could not be copied.
  *
  * @since 0.1.0
  */
@@ -29,6 +31,8 @@ export class MigrateError extends Schema.TaggedError<MigrateError>()("MigrateErr
   message: Schema.String
 }) {}
 
+const counts = (c: SessionMigration.Counts) => `copied ${c.copied}, skipped ${c.skipped}, failed ${c.failed}`
+
 const progress = (done: number, total: number) => {
   if (process.stderr.isTTY !== true) return
   process.stderr.write(`\rmigrating sessions: ${done}/${total}${done === total ? "\n" : ""}`)
@@ -42,11 +46,11 @@ const progress = (done: number, total: number) => {
  */
 export const command = Command.make("migrate", {
   to: Flag.String("to").pipe(
-    Flag.withDescription("Copy the sessions of the data dir into the PostgreSQL database at this URL"),
+    Flag.withDescription("Copy the sessions of the data dir (and its trash) into the PostgreSQL database at this URL"),
     Flag.optional
   ),
   from: Flag.String("from").pipe(
-    Flag.withDescription("Copy the sessions of the PostgreSQL database at this URL into the data dir"),
+    Flag.withDescription("Copy the sessions of the PostgreSQL database at this URL (and its trash) into the data dir"),
     Flag.optional
   )
 }, Effect.fn("sessions.migrate")(function*({ from, to }) {
@@ -57,10 +61,13 @@ export const command = Command.make("migrate", {
   const summary = Option.isSome(to)
     ? yield* SessionMigration.toPostgres(dataDir, { url: Redacted.make(to.value), onProgress: progress })
     : yield* SessionMigration.fromPostgres(dataDir, { url: Redacted.make(Option.getOrThrow(from)), onProgress: progress })
-  yield* printLine(`copied ${summary.copied}, skipped ${summary.skipped}, failed ${summary.failed}`)
-  if (summary.failed > 0) {
+  yield* printLine(counts(summary))
+  const { trash } = summary
+  if (trash.copied + trash.skipped + trash.failed > 0) yield* printLine(`trash: ${counts(trash)}`)
+  const failed = summary.failed + trash.failed
+  if (failed > 0) {
     return yield* new MigrateError({
-      message: `${summary.failed} session${summary.failed === 1 ? "" : "s"} could not be copied (see the warnings above); run the migration again to retry them`
+      message: `${failed} session${failed === 1 ? "" : "s"} could not be copied (see the warnings above); run the migration again to retry them`
     })
   }
 })).pipe(

@@ -27,7 +27,6 @@ import * as SessionEvent from "../../schemas/SessionEvent.ts"
 import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodetetherConfig from "../../services/CodetetherConfig.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
-import * as DurableSink from "../../services/DurableSink.ts"
 import * as Images from "../../services/Images.ts"
 import * as SessionFork from "../../services/SessionFork.ts"
 import * as SessionLoop from "../../services/SessionLoop.ts"
@@ -78,7 +77,7 @@ const sessionFor = (options: {
       if (options.continue || Option.isSome(options.session)) {
         return yield* new RunUsageError({ message: "Use --fork alone, not with --continue or --session" })
       }
-      const forked = yield* SessionFork.fork(options.fork.value).pipe(Effect.provide(DurableSink.layerJsonl))
+      const forked = yield* SessionFork.fork(options.fork.value)
       return forked.session
     }
     if (Option.isSome(options.session)) {

@@ -11,7 +11,6 @@ import * as NodePath from "node:path"
 import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
-import * as DurableSink from "../../services/DurableSink.ts"
 import * as SessionExport from "../../services/SessionExport.ts"
 import { costOptions } from "./sessions-cost.ts"
 import { currentDirectory, printLine, writeStdout } from "./shared.ts"
@@ -48,6 +47,5 @@ export const command = Command.make("export", {
   Command.withExamples([
     { command: "codetether sessions export 1b2c… -o session.md", description: "Markdown, images in session.images/" },
     { command: "codetether sessions export 1b2c… --format html -o session.html", description: "One page to share" }
-  ]),
-  Command.provide(DurableSink.layerJsonl)
+  ])
 )

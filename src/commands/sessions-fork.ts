@@ -12,7 +12,6 @@ import * as Argument from "effect/cli/Argument"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as SessionSummary from "../../schemas/SessionSummary.ts"
-import * as DurableSink from "../../services/DurableSink.ts"
 import * as SessionFork from "../../services/SessionFork.ts"
 import { json, printLine } from "./shared.ts"
 
@@ -48,6 +47,5 @@ export const command = Command.make("fork", {
   Command.withExamples([
     { command: "codetether sessions fork 1b2c… --at 7", description: "A new session with messages 0 to 7" },
     { command: "codetether run --fork 1b2c… \"try the other approach\"", description: "Fork and prompt in one step" }
-  ]),
-  Command.provide(DurableSink.layerJsonl)
+  ])
 )

@@ -1,7 +1,9 @@
 /**
  * `codetether sessions search "text" [--all] [--regex] [--json] [--limit N]`:
  * the sessions and messages where something was said (`SessionSearch`),
- * newest session first, at most N hits (default 50).
+ * newest session first, at most N hits (default 50). The search comes with
+ * the store (src/Cli.ts): the data dir's files streamed, or the PostgreSQL
+ * store's rows searched by the database.
  *
  * @since 0.1.0
  */
@@ -72,6 +74,5 @@ export const command = Command.make("search", {
   Command.withExamples([
     { command: "codetether sessions search load_config", description: "Where was load_config discussed here?" },
     { command: "codetether sessions search --all --regex \"(?i)timeout \\d+\" --json", description: "A pattern, every session, as JSON" }
-  ]),
-  Command.provide(SessionSearch.layerFileSystem)
+  ])
 )

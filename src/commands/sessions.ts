@@ -21,7 +21,6 @@ import { SessionSummary } from "../../schemas/SessionSummary.ts"
 import * as ClaudeTranscript from "../../schemas/ClaudeTranscript.ts"
 import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
-import * as DurableSink from "../../services/DurableSink.ts"
 import * as SessionCost from "../../services/SessionCost.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
@@ -106,8 +105,7 @@ const list = Command.make("list", {
     { command: "codetether sessions list", description: "Sessions of this directory" },
     { command: "codetether sessions list --all --json --limit 20", description: "The 20 newest sessions, as JSON" },
     { command: "codetether sessions list --json --usage", description: "With each session's usage and cost_usd" }
-  ]),
-  Command.provide(DurableSink.layerJsonl)
+  ])
 )
 
 const show = Command.make("show", {
@@ -125,8 +123,7 @@ const show = Command.make("show", {
 })).pipe(
   Command.withDescription(
     "Print a session: a readable transcript with its usage and cost per step, or with --json its exact on-disk encoding"
-  ),
-  Command.provide(DurableSink.layerJsonl)
+  )
 )
 
 const last = Command.make("last", { tail, json }, Effect.fn("sessions.last")(function*({ tail, json }) {
