@@ -10,16 +10,19 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Context, Effect, Exit, Layer, Redacted, Scope } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, Scope, Stream } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import * as Message from "../schemas/Message.ts"
 import * as Session_ from "../schemas/Session.ts"
 import type { Session } from "../schemas/Session.ts"
 import * as DataDir from "../services/DataDir.ts"
+import * as SessionSearch from "../services/SessionSearch.ts"
+import * as SessionSearchPostgres from "../services/SessionSearchPostgres.ts"
 import * as SessionStore from "../services/SessionStore.ts"
+import * as SessionStorePostgres from "../services/SessionStorePostgres.ts"
 import * as PostgresServer from "../test/utils/PostgresServer.ts"
 import { writeSessionFile } from "./corpus.ts"
-import { compare, median, ms, repo, type Row, runChild } from "./harness.ts"
+import { compare, mb, median, ms, repo, type Row, runChild } from "./harness.ts"
 
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(effect)
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`
@@ -309,6 +312,71 @@ export const benchPostgres = async (work: string, quick: boolean): Promise<Reado
       ...await workers(work, server.url, quick),
       ...await migrate(work, server.url, quick)
     ]
+  } finally {
+    server.stop()
+  }
+}
+
+/**
+ * `sessions search` on the PostgreSQL store (a plain-text query the corpus
+ * holds once, in its oldest session: every row is searched): the database
+ * looking for the query's bytes in the message rows (SessionSearchPostgres,
+ * what the CLI uses) vs the same store searched session by session
+ * (`SessionSearch.layerStore`: every session loaded); the file search over
+ * the same files is reported beside them.
+ */
+export const benchPostgresSearch = async (work: string, quick: boolean): Promise<ReadonlyArray<Row>> => {
+  const server = await PostgresServer.start({ maxConnections: 50 })
+  try {
+    const count = quick ? 50 : 200
+    const data = NodePath.join(work, "search-data")
+    const sessionsDir = NodePath.join(data, "sessions")
+    NodeFs.mkdirSync(sessionsDir, { recursive: true })
+    const rare = "zanzibar-quokka-42"
+    let totalBytes = 0
+    for (let i = 0; i < count; i++) {
+      const id = uuid(50_000 + i)
+      const path = NodePath.join(sessionsDir, `${id}.json`)
+      writeSessionFile(path, { id, directory: work, targetBytes: 1 << 20, seed: 7 * i + 1, createdSeconds: i })
+      totalBytes += NodeFs.statSync(path).size
+    }
+    const url = await database(server.url)
+    const files = await fileStore(data)
+    const options = { url: Redacted.make(url) }
+    const scope = await run(Scope.make())
+    const context = await run(Layer.buildWithScope(
+      SessionSearchPostgres.layer.pipe(
+        Layer.provideMerge(SessionStorePostgres.layerServices()),
+        Layer.provideMerge(SessionStorePostgres.layerDatabase(options))
+      ),
+      scope
+    ))
+    const pg = Context.get(context, SessionStore.SessionStore)
+    const ids = NodeFs.readdirSync(sessionsDir).filter((n) => n.endsWith(".json")).map((n) => n.slice(0, -5)).sort()
+    // the rare text is said once, in the oldest session
+    const oldest = await run(files.store.load(ids[0]!))
+    await run(files.store.save(Session_.addMessage(oldest, Message.text("user", `the ${rare} bug again`), oldest.updatedAt)))
+    for (let i = 0; i < ids.length; i += 8) {
+      await run(Effect.forEach(ids.slice(i, i + 8), (id) =>
+        Effect.flatMap(files.store.load(id), (s) => pg.save(Session_.withRevision(s, undefined))), { concurrency: 8 }))
+    }
+    const collect = (search: SessionSearch.SessionSearch["Service"]) => async () => {
+      const hits = await run(Stream.runCollect(search.search({ query: rare }).pipe(Stream.take(50))))
+      if (Array.from(hits).length !== 1) throw new Error(`expected one hit, got ${Array.from(hits).length}`)
+    }
+    const sql = collect(Context.get(context, SessionSearch.SessionSearch))
+    const byStore = collect(SessionSearch.makeStore(pg))
+    const result = await compare(quick ? 3 : 5, sql, byStore)
+    const fileSearch = await compare(quick ? 3 : 5, collect(SessionSearch.makeFileSystem(sessionsDir)), byStore)
+    await run(Scope.close(scope, Exit.void))
+    await files.close()
+    return [{
+      name: `PostgreSQL: sessions search (one hit, every row searched), ${count} sessions, ${mb(totalBytes)}`,
+      value: ms(result.subject),
+      baseline: `the same store session by session (SessionSearch.layerStore) ${ms(result.baseline)}`,
+      ratio: result.ratio,
+      note: `report; the file search over the same files ${ms(fileSearch.subject)}`
+    }]
   } finally {
     server.stop()
   }

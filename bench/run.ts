@@ -16,7 +16,7 @@ import { benchCodexImport } from "./codex.ts"
 import { benchLargeSession } from "./large.ts"
 import { benchSearch } from "./search.ts"
 import { benchServe } from "./serve.ts"
-import { benchPostgres } from "./postgres.ts"
+import { benchPostgres, benchPostgresSearch } from "./postgres.ts"
 import { benchStore } from "./store.ts"
 import { benchWriters } from "./writers.ts"
 
@@ -34,6 +34,7 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["search", "sessions search (issue 13)", (work) => benchSearch(work, quick)],
   ["serve", "codetether serve under load (issue 10)", (work) => benchServe(work, quick)],
   ["postgres", "PostgreSQL store (issue 9)", (work) => benchPostgres(work, quick)],
+  ["postgres-search", "sessions search on PostgreSQL (issue 13)", (work) => benchPostgresSearch(work, quick)],
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

@@ -11,7 +11,7 @@ import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, Result, Schema, Tracer } from "effect"
+import { Context, Effect, Layer, Redacted, Result, Schema } from "effect"
 import * as Migrator from "effect/sql/Migrator"
 import * as SqlClient from "effect/sql/SqlClient"
 import * as Message from "../../schemas/Message.ts"
@@ -31,6 +31,7 @@ import * as SystemPrompt from "../../services/SystemPrompt.ts"
 import * as ToolRegistry from "../../services/ToolRegistry.ts"
 import * as Logs from "../utils/Logs.ts"
 import * as Postgres from "../utils/Postgres.ts"
+import { statements } from "../utils/Postgres.ts"
 import * as Scripted from "../utils/ScriptedProvider.ts"
 import * as Sessions from "../utils/Sessions.ts"
 import * as TcpProxy from "../utils/TcpProxy.ts"
@@ -54,21 +55,6 @@ const rowsOf = (url: string, table: "codetether_messages" | "codetether_tool_use
   })
 
 const port = (url: string) => Number(new URL(url).port)
-
-/** Runs `effect` counting the SQL statements it sends (the driver's client spans). */
-const statements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const base = yield* Effect.tracer
-    let count = 0
-    const counting = Tracer.make({
-      span(options) {
-        if (options.kind === "client") count++
-        return base.span(options)
-      }
-    })
-    const value = yield* Effect.withTracer(effect, counting)
-    return { value, count }
-  })
 
 describe("SessionStore.layerPostgres", () => {
   it.effect("the rows hold the file store's exact bytes: the header, one row per message and tool use", () =>

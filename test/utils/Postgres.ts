@@ -6,7 +6,7 @@
  */
 import * as NodeCrypto from "node:crypto"
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Clock, Context, Effect, Layer, Redacted } from "effect"
+import { Clock, Context, Effect, Layer, Redacted, Tracer } from "effect"
 import type { TestClock } from "effect/testing"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import type * as Scope from "effect/Scope"
@@ -74,3 +74,18 @@ export const store = (url: string, more: Partial<SessionStore.PostgresOptions> =
     db: Context.get(context, SessionStorePostgres.Database),
     context
   }))
+
+/** Runs `effect` counting the SQL statements it sends (the driver's client spans). */
+export const statements = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const base = yield* Effect.tracer
+    let count = 0
+    const counting = Tracer.make({
+      span(options) {
+        if (options.kind === "client") count++
+        return base.span(options)
+      }
+    })
+    const value = yield* Effect.withTracer(effect, counting)
+    return { value, count }
+  })
