@@ -165,7 +165,8 @@ export const command = Command.make("serve", {
 /**
  * The service `serve` needs besides the agent's (the server token is
  * resolved by the command itself, after its checks): the A2A task store in
- * the data dir.
+ * the data dir, also when the sessions are in PostgreSQL (a task is answered
+ * by the server that ran it; its session is in the database).
  *
  * @since 0.1.0
  * @category layers
