@@ -46,17 +46,19 @@ describe("package.json", () => {
     }
   })
 
-  it("declares effect as a peer range from 4.1.0, the provider SDKs as optional peers, and no side effects", () => {
+  it("declares effect as a peer range from 4.1.0, the provider SDKs and the SQL driver as optional peers, and no side effects", () => {
     expect(pkg.peerDependencies).toEqual({
       effect: "^4.1.0",
       "@effect/platform-node": "^4.1.0",
       "@anthropic-ai/sdk": "^1.12.0",
-      openai: "^7.57.0"
+      openai: "^7.57.0",
+      "@effect/sql-pg": "^4.0.5"
     })
     expect(pkg.peerDependenciesMeta).toEqual({
       "@effect/platform-node": { optional: true },
       "@anthropic-ai/sdk": { optional: true },
-      openai: { optional: true }
+      openai: { optional: true },
+      "@effect/sql-pg": { optional: true }
     })
     // @a2a-js/sdk (the A2A agent of serve), markdown-it (HTML export) and re2js (regex search)
     // are imported only by those operations
@@ -84,6 +86,9 @@ describe("package.json", () => {
         const pkgName = packageName(specifier)
         if (specifier.startsWith("node:") || builtins.has(specifier)) continue
         if (!allowed.has(pkgName)) problems.push(`${name} imports ${specifier}, which is not a dependency`)
+        // the PostgreSQL modules exist to use the SQL driver: importing one of them is choosing it
+        // (SessionStore.layerPostgres and the CLI load them with a dynamic import)
+        else if (pkgName === "@effect/sql-pg" && /Postgres\.ts$/.test(name)) continue
         else if (optional.has(pkgName)) problems.push(`${name} imports the optional peer ${specifier} statically`)
       }
     }
