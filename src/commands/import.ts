@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as CodexImport from "../../services/CodexImport.ts"
-import { currentDirectory, json, printLine } from "./shared.ts"
+import { currentDirectory, json, printLine, switchFlag } from "./shared.ts"
 
 /**
  * A usage error of `import codex` (`--id` with `--all`), or the summary
@@ -63,10 +63,7 @@ export const codexCommand = Command.make("codex", {
     Flag.withDescription("Import only the Codex session with this id (any directory)"),
     Flag.optional
   ),
-  all: Flag.Boolean("all").pipe(
-    Flag.withDescription("Import every Codex session, not only those of the current directory"),
-    Flag.withDefault(false)
-  ),
+  all: switchFlag("all", "Import every Codex session, not only those of the current directory"),
   json
 }, Effect.fn("import.codex")(function*({ all, id, json }) {
   const codex = yield* CodexImport.CodexImport

@@ -27,7 +27,7 @@ import * as Images from "../../services/Images.ts"
 import * as SessionLoop from "../../services/SessionLoop.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as RunRender from "../render/Run.ts"
-import { currentDirectory, json, printLine } from "./shared.ts"
+import { currentDirectory, json, printLine, switchFlag } from "./shared.ts"
 
 /**
  * A usage problem of `run` (no message, conflicting flags).
@@ -100,11 +100,7 @@ export const command = Command.make("run", {
     Flag.withDescription("Model as provider/model, a model id, or a provider name (saved in the session)"),
     Flag.optional
   ),
-  continue: Flag.Boolean("continue").pipe(
-    Flag.withAlias("c"),
-    Flag.withDescription("Continue the last session of the current directory"),
-    Flag.withDefault(false)
-  ),
+  continue: switchFlag("continue", "Continue the last session of the current directory").pipe(Flag.withAlias("c")),
   session: Flag.String("session").pipe(
     Flag.withDescription("Continue this session (a codetether id, or a Codex CLI session id to import)"),
     Flag.optional
@@ -120,11 +116,9 @@ export const command = Command.make("run", {
     Flag.withDescription("max_tokens of each model request (default: config, else 8192)"),
     Flag.optional
   ),
-  force: Flag.Boolean("force").pipe(
-    Flag.withDescription(
-      "Take the session's lease even if another prompt (another process or host) holds it; that prompt's next save fails"
-    ),
-    Flag.withDefault(false)
+  force: switchFlag(
+    "force",
+    "Take the session's lease even if another prompt (another process or host) holds it; that prompt's next save fails"
   ),
   image: Flag.String("image").pipe(
     Flag.withDescription("Attach an image (PNG, JPEG, GIF or WebP, up to 20 MiB); repeatable"),

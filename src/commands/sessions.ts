@@ -18,7 +18,7 @@ import { SessionSummary } from "../../schemas/SessionSummary.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
-import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
+import { currentDirectory, json, printLine, switchFlag, tail, writeStdout } from "./shared.ts"
 
 const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
 
@@ -39,10 +39,7 @@ const printSession = (load: TailLoad, asJson: boolean) =>
     : printLine(Render.transcript(load))
 
 const list = Command.make("list", {
-  all: Flag.Boolean("all").pipe(
-    Flag.withDescription("List every session in the data dir, not only those of the current directory"),
-    Flag.withDefault(false)
-  ),
+  all: switchFlag("all", "List every session in the data dir, not only those of the current directory"),
   json,
   limit: Flag.Int("limit").pipe(
     Flag.withSchema(Schema.Int.check(Schema.isGreaterThan(0))),
@@ -93,10 +90,7 @@ const last = Command.make("last", { tail, json }, Effect.fn("sessions.last")(fun
 
 const delete_ = Command.make("delete", {
   id: Argument.String("id").pipe(Argument.withDescription("Session id")),
-  force: Flag.Boolean("force").pipe(
-    Flag.withDescription("Delete even while a prompt runs on the session (that prompt then ends with an error)"),
-    Flag.withDefault(false)
-  )
+  force: switchFlag("force", "Delete even while a prompt runs on the session (that prompt then ends with an error)")
 }, Effect.fn("sessions.delete")(function*({ id, force }) {
   const store = yield* SessionStore.SessionStore
   // Deleting is idempotent in the store (4.5.7); for the user a missing session is an error.
