@@ -2,8 +2,12 @@
  * Bundles the CLI with esbuild into dist/bin/:
  * - `main.js` (+ `chunks/`): src/bin.ts and everything it imports; code split,
  *   so dynamically imported modules (the provider SDKs) load only when used;
- * - `codetether.js`: the executable, which turns on Node's module compile
- *   cache before loading `main.js` (faster warm starts).
+ * - `codetether.js`: the executable, a small wrapper that first checks the
+ *   Node version (on Node < 22 it prints one line,
+ *   `codetether needs Node 22 or newer (found 20.20.2)`, and exits 1, before
+ *   anything that fails on an older Node is loaded: it uses only syntax and
+ *   APIs every Node since 14 has, and imports nothing statically), then turns
+ *   on Node's module compile cache and loads `main.js`.
  * Sources import Effect modules by path (`effect/Effect`, not `effect`), so
  * esbuild can drop what is unused; test/src/imports.test.ts keeps it so.
  *
@@ -35,9 +39,17 @@ await build({
   }
 })
 const executable = NodePath.join(outdir, "codetether.js")
-NodeFs.writeFileSync(
-  executable,
-  "#!/usr/bin/env node\nimport { enableCompileCache } from \"node:module\"\nenableCompileCache?.()\nawait import(\"./main.js\")\n"
-)
+NodeFs.writeFileSync(executable, [
+  "#!/usr/bin/env node",
+  "const version = process.versions.node",
+  "if (Number(version.split(\".\")[0]) < 22) {",
+  "  process.stderr.write(`codetether needs Node 22 or newer (found ${version})\\n`)",
+  "  process.exit(1)",
+  "}",
+  "const { enableCompileCache } = await import(\"node:module\")",
+  "enableCompileCache?.()",
+  "await import(\"./main.js\")",
+  ""
+].join("\n"))
 NodeFs.chmodSync(executable, 0o755)
 console.log(`built ${NodePath.relative(root, executable)}`)
