@@ -22,7 +22,7 @@ import * as DataDir from "../../services/DataDir.ts"
 import * as ProviderTrust from "../../services/ProviderTrust.ts"
 import * as CustomProviders from "../../services/providers/CustomProviders.ts"
 import { redactPassword } from "../../services/providers/SafeFetch.ts"
-import { currentDirectory, json, printLine } from "./shared.ts"
+import { currentDirectory, json, printLine, printText } from "./shared.ts"
 
 /**
  * One printed row: a config key, its value as JSON (secrets replaced by
@@ -202,7 +202,7 @@ export const trustCommand = Command.make(
     const store = yield* ProviderTrust.storePath
     const record = yield* ProviderTrust.trust(store, loaded.path, loaded.sha256)
     const keyed = loaded.providers.flatMap((p) => (p.apiKeyEnv === undefined ? [] : [`${p.name} (${p.apiKeyEnv})`]))
-    yield* printLine(
+    yield* printText(
       `Trusted ${record.path} (sha256 ${record.sha256}) in ${store}.\n` +
         (keyed.length === 0
           ? "None of its providers reads a key variable."
@@ -229,7 +229,7 @@ export const command = Command.make(
   Effect.fn("config")(function*({ json }) {
     const config = yield* CodetetherConfig.CodetetherConfig
     const dataDir = yield* DataDir.DataDir
-    yield* printLine(json ? JSON.stringify(toJson(config, dataDir), null, 2) : toText(config, dataDir))
+    yield* (json ? printLine(JSON.stringify(toJson(config, dataDir), null, 2)) : printText(toText(config, dataDir)))
   })
 ).pipe(
   Command.withDescription("Show the effective configuration and where each value came from"),

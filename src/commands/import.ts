@@ -21,7 +21,7 @@ import * as Schema from "effect/Schema"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as CodexImport from "../../services/CodexImport.ts"
-import { currentDirectory, json, printLine, switchFlag } from "./shared.ts"
+import { currentDirectory, json, printLine, printText, switchFlag } from "./shared.ts"
 
 /**
  * A usage error of `import codex` (`--id` with `--all`), or the summary
@@ -37,15 +37,15 @@ export class ImportCommandError extends Schema.TaggedError<ImportCommandError>()
 const render = (report: CodexImport.ImportReport, scope: string) =>
   Effect.gen(function*() {
     if (report.sessions.length + report.failed.length === 0) {
-      yield* printLine(`No Codex sessions found ${scope}.`)
+      yield* printText(`No Codex sessions found ${scope}.`)
       return
     }
     for (const { id, status, title } of report.sessions) {
       const label = title === null ? id : `${id} ${JSON.stringify(title)}`
-      yield* printLine(status === "imported" ? `imported ${label}` : `skipped  ${label} (already up to date)`)
+      yield* printText(status === "imported" ? `imported ${label}` : `skipped  ${label} (already up to date)`)
     }
-    for (const failure of report.failed) yield* printLine(`failed   ${failure.path}: ${failure.message}`)
-    yield* printLine(
+    for (const failure of report.failed) yield* printText(`failed   ${failure.path}: ${failure.message}`)
+    yield* printText(
       `${report.imported} imported, ${report.skipped} skipped${
         report.failed.length > 0 ? `, ${report.failed.length} failed` : ""
       }.`

@@ -18,9 +18,13 @@ import { SessionSummary } from "../../schemas/SessionSummary.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as Render from "../render/Sessions.ts"
+import * as Terminal from "../render/Terminal.ts"
 import { currentDirectory, json, printLine, switchFlag, tail, writeStdout } from "./shared.ts"
 
 const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
+
+/** File text shown on stdout: control characters made visible when stdout is a terminal. */
+const onTerminal = (text: string): string => Terminal.forStream(process.stdout, text)
 
 /** Codex sessions that have no native copy yet, titled `[Codex] <title>` (or `[Codex] <id>`). */
 const notImportedCodexSessions = Effect.gen(function*() {
@@ -36,7 +40,7 @@ const printSession = (load: TailLoad, asJson: boolean) =>
     ? writeStdout(SessionJson.encode(load.session)).pipe(
       Effect.andThen(process.stdout.isTTY ? writeStdout("\n") : Effect.void)
     )
-    : printLine(Render.transcript(load))
+    : printLine(Render.transcript(load, { clean: onTerminal }))
 
 const list = Command.make("list", {
   all: switchFlag("all", "List every session in the data dir, not only those of the current directory"),
@@ -54,7 +58,7 @@ const list = Command.make("list", {
   const codex = all ? yield* notImportedCodexSessions : []
   const summaries = [...native, ...codex].sort(SessionSummary_.byUpdatedAtDesc)
   const shown = Option.match(limit, { onNone: () => summaries, onSome: (n) => summaries.slice(0, n) })
-  yield* printLine(json ? JSON.stringify(encodeSummaries(shown)) : Render.table(shown, { withDirectory: all }))
+  yield* printLine(json ? JSON.stringify(encodeSummaries(shown)) : Render.table(shown, { withDirectory: all, clean: onTerminal }))
 })).pipe(
   Command.withDescription(
     "List sessions, newest first (default: those of the current directory; --all: every session, and Codex CLI sessions not imported yet)"

@@ -6,6 +6,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Flag from "effect/cli/Flag"
+import * as Terminal from "../render/Terminal.ts"
 
 /**
  * A boolean flag (default `false`) that never takes the word after it as its
@@ -63,6 +64,17 @@ export const writeStdout = (data: string | Uint8Array): Effect.Effect<void> =>
  * @category output
  */
 export const printLine = (text: string): Effect.Effect<void> => writeStdout(`${text}\n`)
+
+/**
+ * Writes human output (not JSON) and a newline to stdout; on a terminal its
+ * control characters are made visible first (`Terminal.sanitize`), so text
+ * from files, models or tools cannot drive the terminal.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const printText = (text: string): Effect.Effect<void> =>
+  printLine(Terminal.forStream(process.stdout, text))
 
 /**
  * The directory a command runs in (the process's current directory).
