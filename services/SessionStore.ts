@@ -21,7 +21,6 @@ import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import type { Message } from "../schemas/Message.ts"
-import { escapeStringContent } from "../schemas/RustJson.ts"
 import * as Session_ from "../schemas/Session.ts"
 import type { Session, TailLoad } from "../schemas/Session.ts"
 import * as SessionJson from "../schemas/SessionJson.ts"
@@ -823,10 +822,9 @@ export const makeFileSystem = (sessionsDir: string): SessionStore["Service"] => 
       if (stat?.isFile() === true) stamped.push({ path, mtime: stat.mtimeNs })
     }
     stamped.sort((a, b) => (a.mtime === b.mtime ? 0 : a.mtime > b.mtime ? -1 : 1))
-    const needle = Buffer.from(escapeStringContent(workspace))
     for (const { path } of stamped) {
       const match = yield* Effect.tryPromise({
-        try: () => SessionFile.matchHeader(path, workspace, needle, canonical, readOptions),
+        try: () => SessionFile.matchHeader(path, workspace, canonical, readOptions),
         catch: fromReadError(undefined)
       }).pipe(Effect.result)
       if (Result.isFailure(match)) {

@@ -38,9 +38,8 @@ const onTerminal = (args: ReadonlyArray<string>, options: { readonly cwd: string
     })
   )
 
-/** What a hostile model and tool send: window title (OSC 0), clipboard (OSC 52), C1 CSI, bell. */
+/** What a hostile model sends: a window title (OSC 0); its tool writes the clipboard (OSC 52). */
 const TITLE = "\x1b]0;pwned\x07"
-const CLIPBOARD = "\x1b]52;c;ZXZpbA==\x07"
 
 const expectNoEscapes = (screen: string) => {
   expect(screen).not.toContain("\x1b]")
