@@ -278,6 +278,9 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
         baseURL: config.baseUrl,
         fetch: SafeFetch.make(),
         maxRetries: 0,
+        // the SDK's own console output (e.g. "Could not parse message into
+        // JSON" twice per malformed event) would precede our one error line
+        logLevel: "off",
         ...(secret === undefined ? { defaultHeaders: { Authorization: null, "X-Api-Key": null } } : {})
       })
     ))

@@ -20,16 +20,18 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { FilePart } from "../../schemas/Message.ts"
 import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
-import { findRedirectRefused, redactCredentials } from "./SafeFetch.ts"
+import { findRedirectRefused, findUnexpectedResponse, redactCredentials } from "./SafeFetch.ts"
 
 /**
  * Why a provider call or selection failed:
  * - `NoProviders`: no provider is registered (4.5.7's text);
  * - `Unavailable`: the selected provider is not registered, or its SDK could
  *   not be loaded;
- * - `Config`: the provider configuration is invalid (`providers.json`), or
- *   the server redirected a request to another origin (never followed; the
- *   message names both URLs; never retried);
+ * - `Config`: the provider configuration is invalid (`providers.json`), the
+ *   server redirected a request to another origin (never followed; the
+ *   message names both URLs), or it answered a stream request with something
+ *   other than an event stream (the message names the content type and quotes
+ *   the first bytes); never retried;
  * - `Authentication`: HTTP 401/403 (never retried);
  * - `BadRequest`: HTTP 400, 413, 422 and other 4xx (never retried);
  * - `NotFound`: HTTP 404, usually an unknown model (never retried);
@@ -300,7 +302,7 @@ export const classify = (
 ): ProviderError => {
   if (error instanceof ProviderError) return error
   const clean = (text: string) => redactCredentials(redact(text, options.secret))
-  const refused = findRedirectRefused(error)
+  const refused = findRedirectRefused(error) ?? findUnexpectedResponse(error)
   if (refused !== undefined) {
     return new ProviderError({ reason: "Config", provider, message: clean(`${provider}: ${refused.message}`) })
   }

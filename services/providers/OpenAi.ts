@@ -346,12 +346,15 @@ export const makeDecoder = (): Common.Decoder<ChatCompletionChunk> => {
 export const make = (config: Common.ProviderConfig, wire: WireOptions = compatibleWire): Common.Provider => {
   const secret = config.apiKey === undefined ? undefined : Redacted.value(config.apiKey)
   const getClient = Common.lazyClient<OpenAIClient>(config.name, "openai", () =>
-    import("openai").then(({ OpenAI }) =>
+    import("openai/client").then(({ OpenAI }) =>
       new OpenAI({
         apiKey: secret ?? "unused",
         baseURL: config.baseUrl,
         fetch: SafeFetch.make(),
         maxRetries: 0,
+        // the SDK's own console output (e.g. "Could not parse message into
+        // JSON" twice per malformed event) would precede our one error line
+        logLevel: "off",
         ...(config.source === "builtin" ? {} : { organization: null, project: null }),
         ...(secret === undefined ? { defaultHeaders: { Authorization: null } } : {})
       })
