@@ -16,6 +16,7 @@ import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"
 import * as DurableSink from "../services/DurableSink.ts"
+import * as EventStream from "../services/EventStream.ts"
 import * as Images from "../services/Images.ts"
 import * as ProviderRegistry from "../services/ProviderRegistry.ts"
 import * as SessionBus from "../services/SessionBus.ts"
@@ -51,7 +52,8 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
       SessionBus.layer().pipe(Layer.provide(DurableSink.layerJsonl)),
       SystemPrompt.layer,
       CodexImport.layer,
-      Images.layer
+      Images.layer,
+      EventStream.layerConfig
     )),
     Layer.provideMerge(Layer.merge(providers, config))
   )
@@ -60,7 +62,8 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
 /**
  * Everything on top of the store that a prompt needs: the providers
  * (environment and `<data_dir>/providers.json`), the built-in tools, the event
- * bus with the JSONL durable sink in `<data_dir>/events/`, the configuration
+ * bus with the JSONL durable sink in `<data_dir>/events/`, 4.5.7's
+ * event-stream audit files when `CODETETHER_EVENT_STREAM_PATH` is set, the configuration
  * (files, environment), the build-agent system prompt, the Codex importer and
  * image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
  * `SessionStore`, and the platform's `FileSystem` and `ChildProcessSpawner`

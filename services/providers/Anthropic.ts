@@ -301,6 +301,8 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
     keyVariable: config.keyVariable,
     source: config.source,
     origin: config.origin,
+    ...(config.nativeTools === undefined ? {} : { nativeTools: config.nativeTools }),
+    ...(config.lastResort === undefined ? {} : { lastResort: config.lastResort }),
     stream
   }
 }

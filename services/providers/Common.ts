@@ -156,6 +156,19 @@ export interface Provider {
   readonly source?: Source | undefined
   /** For a `custom` provider: its providers file and how far that file is trusted. */
   readonly origin?: Origin | undefined
+  /**
+   * `false` for a model served without native tool calling (the `ollama`
+   * preset, a custom provider with `"native_tools": false`): the loop sends
+   * no `tools` parameter, describes the tools in the system prompt and reads
+   * `<tool_call>` markup (4.5.7's non-native providers). Default `true`.
+   */
+  readonly nativeTools?: boolean | undefined
+  /**
+   * Chosen for a selector that does not name it only when no other usable
+   * provider is registered (the `ollama` preset: a bare model name never goes
+   * to a local server while a configured provider exists).
+   */
+  readonly lastResort?: boolean | undefined
   /** Streams one completion. */
   readonly stream: (request: CompletionRequest) => Stream.Stream<StreamEvent, ProviderError>
 }
@@ -176,6 +189,8 @@ export interface ProviderConfig {
   readonly keyVariable?: string | undefined
   readonly source?: Source | undefined
   readonly origin?: Origin | undefined
+  readonly nativeTools?: boolean | undefined
+  readonly lastResort?: boolean | undefined
 }
 
 /**

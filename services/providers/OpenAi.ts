@@ -376,6 +376,8 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
     keyVariable: config.keyVariable,
     source: config.source,
     origin: config.origin,
+    ...(config.nativeTools === undefined ? {} : { nativeTools: config.nativeTools }),
+    ...(config.lastResort === undefined ? {} : { lastResort: config.lastResort }),
     stream
   }
 }

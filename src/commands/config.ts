@@ -65,7 +65,7 @@ const formatRowSource = (source: Row["source"]): string => {
 
 /**
  * The rows `codetether config` prints, in order: `data_dir`,
- * `default_model`, `session.*`, `rlm.*`, `database_url` (password
+ * `default_model`, `fallback_models` (comma-separated), `session.*`, `rlm.*`, `database_url` (password
  * redacted), `tools.bash.pass_env` (comma-separated), `redaction.enabled`,
  * `providers.<name>.api_key`.
  *
@@ -81,6 +81,11 @@ export const rows = (
   return [
     { key: "data_dir", value: dataDir.path, source: dataDirSource(dataDir.source) },
     { key: "default_model", value: s.model.value, source: s.model.source },
+    {
+      key: "fallback_models",
+      value: s.fallbackModels.value.length === 0 ? null : s.fallbackModels.value.join(","),
+      source: s.fallbackModels.source
+    },
     { key: "session.max_steps", value: s.maxSteps.value, source: s.maxSteps.source },
     { key: "session.max_completion_tokens", value: s.maxTokens.value, source: s.maxTokens.source },
     { key: "rlm.mode", value: rlm.mode.value, source: rlm.mode.source },

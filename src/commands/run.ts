@@ -6,9 +6,10 @@
  *
  * Output: on a TTY the answer streams to stdout while a spinner and the tool
  * calls show on stderr; otherwise only the final answer is printed; with
- * `--json`, every SessionEvent as one JSON line. Exit code 0 on success, 1 on
- * an error (one line on stderr), 130 when interrupted (Ctrl-C; the completed
- * steps are saved).
+ * `--json`, every SessionEvent as one JSON line. Exit code 0 on success (also
+ * when the step limit stopped the model: a line on stderr says so and how to
+ * continue), 1 on an error (one line on stderr), 130 when interrupted (Ctrl-C;
+ * the completed steps are saved).
  *
  * @since 0.1.0
  */
@@ -86,6 +87,20 @@ const sessionFor = (options: {
   })
 
 /**
+ * The line `run` writes on stderr when a prompt stopped at its step limit
+ * while the model was still calling tools (the exit code stays 0: 4.5.7 does
+ * not treat it as an error; with `--json` the `StepLimitReached` event says
+ * it instead).
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const stepLimitNote = (steps: number): string =>
+  `codetether: stopped at the step limit: ${steps} model step${steps === 1 ? "" : "s"} ran and the model was still ` +
+  `calling tools; continue with codetether run -c "<what next>" (--max-steps N, session.max_steps or ` +
+  `CODETETHER_MAX_STEPS sets the limit)`
+
+/**
  * The `run` command.
  *
  * @since 0.1.0
@@ -143,15 +158,19 @@ export const command = Command.make("run", {
   if (process.stdout.isTTY === true) {
     const renderer = yield* RunRender.make({ stdout: process.stdout, stderr: process.stderr })
     let sessionId = session.id
+    let limit: number | undefined
     yield* Stream.runForEach(events, (event) => {
       if (event._tag === "SessionSync") sessionId = event.session.id
+      if (event._tag === "StepLimitReached") limit = event.steps
       return renderer.render(event)
     })
+    if (limit !== undefined) process.stderr.write(`${stepLimitNote(limit)}\n`)
     process.stderr.write(`session ${sessionId} saved (codetether run -c "..." continues it)\n`)
     return
   }
   const outcome = yield* loop.prompt(session, message, options)
   yield* printLine(outcome.result.text)
+  if (outcome.stepLimitReached) process.stderr.write(`${stepLimitNote(outcome.steps)}\n`)
 }, Effect.scoped)).pipe(
   Command.withDescription("Run a prompt: the model works in this directory with tools until it answers"),
   Command.withExamples([
