@@ -15,7 +15,38 @@
  */
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
-import { build } from "esbuild"
+import { build, type Plugin } from "esbuild"
+
+/**
+ * Start-up work a dependency does at import time that `codetether` does not
+ * need then, made lazy in the bundle: effect's CLI module builds an
+ * `Intl.Segmenter` when it is imported (~40 ms: ICU's break-iterator data),
+ * used only to measure text when help is printed. The source is replaced
+ * exactly (effect is pinned); the build fails if it no longer matches, so an
+ * upgrade cannot silently drop the change.
+ */
+const lazyAtImport: Plugin = {
+  name: "lazy-at-import",
+  setup(build) {
+    const patches: ReadonlyArray<{ readonly file: RegExp; readonly from: string; readonly to: string }> = [
+      {
+        file: /[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/,
+        from: "const graphemeSegmenter = /*#__PURE__*/new Intl.Segmenter(undefined, {\n  granularity: \"grapheme\"\n});",
+        to: "let graphemeSegmenterInstance;\nconst graphemeSegmenter = { segment: (text) => " +
+          "(graphemeSegmenterInstance ??= new Intl.Segmenter(undefined, { granularity: \"grapheme\" })).segment(text) };"
+      }
+    ]
+    for (const patch of patches) {
+      build.onLoad({ filter: patch.file }, (args) => {
+        const source = NodeFs.readFileSync(args.path, "utf8")
+        if (!source.includes(patch.from)) {
+          throw new Error(`lazy-at-import: ${args.path} changed; update scripts/build-bin.ts`)
+        }
+        return { contents: source.replace(patch.from, patch.to), loader: "js" }
+      })
+    }
+  }
+}
 
 const root = NodePath.resolve(import.meta.dirname, "..")
 const outdir = NodePath.join(root, "dist/bin")
@@ -34,6 +65,7 @@ await build({
   minifySyntax: true,
   legalComments: "none",
   logLevel: "warning",
+  plugins: [lazyAtImport],
   banner: {
     js: "import { createRequire as __codetetherCreateRequire } from \"node:module\"; const require = __codetetherCreateRequire(import.meta.url);"
   }

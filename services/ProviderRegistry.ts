@@ -12,6 +12,12 @@
  * unless the trust rule below forbids it). {@link layerProviders} registers
  * given providers (tests, embedders, scripted providers).
  *
+ * The keyless `ollama` preset is registered when `OLLAMA_BASE_URL` is set;
+ * otherwise it is on demand: usable when a selector names it
+ * (`ollama/<model>`, at `http://127.0.0.1:11434/v1`) but not listed. A
+ * provider marked `lastResort` (`ollama`) takes a selector that does not name
+ * it only when no other usable provider is registered.
+ *
  * Providers files, in this order:
  * 1. `<user config dir>/providers.json` (`$XDG_CONFIG_HOME/codetether-agent/`,
  *    else `~/.config/codetether-agent/`): the user's own, trusted;
