@@ -49,6 +49,54 @@ const lazyAtImport: Plugin = {
 }
 
 const root = NodePath.resolve(import.meta.dirname, "..")
+
+/**
+ * The OpenAI SDK's client constructs every API resource it has (files,
+ * audio, assistants, vector stores, realtime, ...) and imports all of them:
+ * ~670 KB of JavaScript parsed at every `run`, where codetether calls only
+ * `chat.completions`. In the bundle, each resource module the client imports,
+ * except `chat`, becomes an empty class of the same name (the client still
+ * builds and works for chat; calling another resource fails). The list comes
+ * from the client's own imports; a module that needs more from a stubbed one
+ * fails the build, so an SDK upgrade cannot break this silently. Tests run the
+ * unbundled SDK, and the CLI tests run this bundle. The chat helpers that
+ * codetether does not call (the runners behind `runTools`, `stream` and
+ * `parse`) are stubbed the same way; `create` is untouched.
+ */
+const trimOpenAi: Plugin = {
+  name: "trim-openai",
+  setup(build) {
+    const sdk = NodePath.join(root, "node_modules/openai")
+    const client = NodeFs.readFileSync(NodePath.join(sdk, "client.mjs"), "utf8")
+    const stubs = new Map<string, ReadonlyArray<string>>()
+    for (const match of client.matchAll(/import \{([^}]*)\} from "\.\/resources\/([^"]+)";/g)) {
+      const [, names, file] = match
+      if (file!.startsWith("chat/")) continue
+      stubs.set(
+        NodePath.join(sdk, "resources", file!),
+        names!.split(",").map((n) => n.trim().split(/\s+as\s+/)[0]!).filter((n) => n.length > 0)
+      )
+    }
+    for (const [file, name] of [
+      ["lib/ChatCompletionRunner.mjs", "ChatCompletionRunner"],
+      ["lib/ChatCompletionStreamingRunner.mjs", "ChatCompletionStreamingRunner"],
+      ["lib/ChatCompletionStream.mjs", "ChatCompletionStream"]
+    ] as const) {
+      stubs.set(NodePath.join(sdk, file), [name])
+    }
+    if (stubs.size < 10 || !client.includes("this.chat = new API.Chat(this)")) {
+      throw new Error("trim-openai: node_modules/openai/client.mjs changed; update scripts/build-bin.ts")
+    }
+    build.onLoad({ filter: /[\\/]openai[\\/](resources|lib)[\\/]/ }, (args) => {
+      const names = stubs.get(args.path)
+      if (names === undefined) return undefined
+      return {
+        contents: names.map((name) => `export class ${name} { constructor(client) { this._client = client } }`).join("\n"),
+        loader: "js"
+      }
+    })
+  }
+}
 const outdir = NodePath.join(root, "dist/bin")
 
 NodeFs.rmSync(outdir, { recursive: true, force: true })
@@ -65,7 +113,7 @@ await build({
   minifySyntax: true,
   legalComments: "none",
   logLevel: "warning",
-  plugins: [lazyAtImport],
+  plugins: [lazyAtImport, trimOpenAi],
   banner: {
     js: "import { createRequire as __codetetherCreateRequire } from \"node:module\"; const require = __codetetherCreateRequire(import.meta.url);"
   }
