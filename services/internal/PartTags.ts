@@ -34,13 +34,34 @@ const MAX_VALUE = 16
 interface Key {
   readonly needle: Buffer
   readonly allowed: ReadonlySet<string>
+  /** The allowed values as ASCII bytes. */
+  readonly bytes: ReadonlyArray<Uint8Array>
   readonly what: string
 }
 
+const key = (needle: string, allowed: ReadonlyArray<string>, what: string): Key => ({
+  needle: Buffer.from(`"${needle}"`),
+  allowed: new Set(allowed),
+  bytes: allowed.map((value) => Buffer.from(value)),
+  what
+})
+
 const KEYS: ReadonlyArray<Key> = [
-  { needle: Buffer.from("\"type\""), allowed: new Set(contentPartTypes), what: "content part type" },
-  { needle: Buffer.from("\"role\""), allowed: new Set(["system", "user", "assistant", "tool"]), what: "message role" }
+  key("type", contentPartTypes, "content part type"),
+  key("role", ["system", "user", "assistant", "tool"], "message role")
 ]
+
+/** Whether `bytes[start, end)` is one of `key`'s allowed values. */
+const isAllowed = (key: Key, bytes: Uint8Array, start: number, end: number): boolean => {
+  const length = end - start
+  for (const value of key.bytes) {
+    if (value.length !== length) continue
+    let i = 0
+    while (i < length && value[i] === bytes[start + i]) i++
+    if (i === length) return true
+  }
+  return false
+}
 
 type Verdict =
   | { readonly _tag: "Ok" }
@@ -94,6 +115,8 @@ const judge = (bytes: Uint8Array, i: number, key: Key, left: Left): Verdict => {
   }
   if (p - start > MAX_VALUE) return { _tag: "Bad", value: `${Buffer.from(bytes.subarray(start, start + MAX_VALUE)).toString("utf8")}…` }
   if (p >= bytes.length) return UNDECIDED
+  // fast path: the bytes of an allowed value, compared in place (no string made)
+  if (!escaped && isAllowed(key, bytes, start, p)) return OK
   let value = Buffer.from(bytes.subarray(start, p)).toString("utf8")
   if (escaped) {
     try {

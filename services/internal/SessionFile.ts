@@ -215,12 +215,20 @@ interface ScanResult {
  * Scans a whole file, recording the last `window` elements of the tracked
  * arrays and parsing the other root values. A file that fits in one chunk is
  * read once and its root values are taken from the scan buffer; a larger one
- * is streamed and its root values are read back afterwards. In the same pass
- * the content part tags and roles of every message are checked
- * (`PartTags.ts`): a message 4.5.7 could not load makes the file corrupt,
- * even when it is not one of the elements kept.
+ * is streamed and its root values are read back afterwards. With
+ * `checkTags`, the content part tags and roles of every message are checked
+ * in the same pass (`PartTags.ts`): a message 4.5.7 could not load makes the
+ * file corrupt although no message is materialised (listing). It costs about
+ * 2 ms per MB of transcript (the byte search), so tail loads, which decode
+ * every message they keep, do not ask for it.
  */
-const scanFile = async (path: string, handle: FileHandle, size: number, window: number): Promise<ScanResult> => {
+const scanFile = async (
+  path: string,
+  handle: FileHandle,
+  size: number,
+  window: number,
+  checkTags = false
+): Promise<ScanResult> => {
   const roots = new Map<string, readonly [number, number]>()
   const rings = new Map<string, Ring>()
   const values: Record<string, unknown> = {}
@@ -228,9 +236,13 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
   const scanner = Structural.acquire()
   try {
     scanner.begin({
-      onTrackedBytes: (key, bytes, offset, last) => {
-        if (key === "messages") tags.feed(bytes, offset, last)
-      },
+      ...(checkTags
+        ? {
+          onTrackedBytes: (key: string, bytes: Uint8Array, offset: number, last: boolean) => {
+            if (key === "messages") tags.feed(bytes, offset, last)
+          }
+        }
+        : {}),
       onRootValue: (key, start, end, tracked) => {
         if (tracked) rings.set(key, rings.get(key) ?? new Ring(window))
         else roots.set(key, [start, end])
@@ -245,7 +257,7 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
       const n = await Structural.readFully(handle, scanner.buffer, size, 0)
       scanner.process(n)
       scanner.finish()
-      checkTags(path, tags)
+      failOnBadTag(path, tags)
       for (const [key, [start, end]] of roots) {
         values[key] = parseRange(path, scanner.buffer.subarray(start, end), `"${key}"`)
       }
@@ -255,7 +267,7 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
   } finally {
     Structural.release(scanner)
   }
-  checkTags(path, tags)
+  failOnBadTag(path, tags)
   for (const [key, [start, end]] of roots) {
     values[key] = parseRange(path, await readBytes(handle, start, end), `"${key}"`)
   }
@@ -263,7 +275,7 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
 }
 
 /** Fails with `Corrupt` when a message has a part type or role 4.5.7 does not know. */
-const checkTags = (path: string, tags: PartTagCheck): void => {
+const failOnBadTag = (path: string, tags: PartTagCheck): void => {
   if (tags.problem !== undefined) {
     throw corrupt(path, `"messages": ${tags.problem.detail} at byte ${tags.problem.offset}: codetether-agent 4.5.7 cannot load this session`)
   }
@@ -315,7 +327,7 @@ export const readTail = (path: string, window: number, options: ReadOptions = {}
  */
 export const readSummary = (path: string, options: ReadOptions = {}): Promise<SessionSummary> =>
   withFile(path, async (handle, size) => {
-    const scan = await scanFile(path, handle, size, 0)
+    const scan = await scanFile(path, handle, size, 0, true)
     const value = scan.values
     for (const key of scan.rings.keys()) value[key] = []
     const session = decodeSession(path, value)
