@@ -380,10 +380,32 @@ export const ForkOrigin = Schema.Struct({
 }).pipe(Schema.encodeKeys({ parentId: "parent_id", messageIndex: "message_index", copiedRecords: "copied_records" }))
 
 /**
+ * A model call answered by a fallback model (codetether, not 4.5.7): the
+ * session's model (`configured`, `provider/model`) failed after its retries
+ * with `reason`, and `using` (`provider/model`, from the `fallback_models`
+ * configuration) answered instead. `metadata.model` is not changed. Wire:
+ * `{configured, using, reason}`.
+ *
+ * @since 0.1.0
+ * @category payloads
+ */
+export const ModelFallback = Schema.Struct({
+  configured: Schema.String,
+  using: Schema.String,
+  reason: Schema.String
+})
+
+/**
  * @since 0.1.0
  * @category payloads
  */
 export type ForkOrigin = typeof ForkOrigin.Type
+
+/**
+ * @since 0.1.0
+ * @category payloads
+ */
+export type ModelFallback = typeof ModelFallback.Type
 
 // ---------------------------------------------------------------------------
 // Events
@@ -399,8 +421,12 @@ const payload = <Tag extends string, S extends Schema.Top>(tag: Tag, schema: S) 
   event(tag, { payload: schema })
 
 /**
- * The variants, in 4.5.7 order. `TextChunk.text` is the whole text of the
- * current step so far (a snapshot, not a delta, capped at 256 KiB);
+ * The variants, in 4.5.7 order, then codetether's two additions:
+ * `StepLimitReached` (`{steps, max_steps}`: the prompt stopped because it ran
+ * `max_steps` model round trips while the model still called tools; not an
+ * error, as in 4.5.7) and the durable `ModelFallback` (see
+ * {@link ModelFallback}). `TextChunk.text` is the whole text of the current
+ * step so far (a snapshot, not a delta, capped at 256 KiB);
  * `ToolCallStart.arguments` is the JSON of the (normalised) arguments with
  * keys sorted; durations are milliseconds.
  *
@@ -443,7 +469,9 @@ export const SessionEvent = Schema.Union([
   payload("RlmSubcallFallback", RlmSubcallFallback),
   // codetether: secrets replaced in what a prompt appended (schemas/Redaction.ts)
   payload("SecretsRedacted", Redaction.Report),
-  payload("SessionForked", ForkOrigin)
+  payload("SessionForked", ForkOrigin),
+  event("StepLimitReached", { steps: Count, maxSteps: Count }, { maxSteps: "max_steps" }),
+  payload("ModelFallback", ModelFallback)
 ])
 
 /**
@@ -461,11 +489,14 @@ export type SessionEvent = typeof SessionEvent.Type
 export type SessionEventEncoded = typeof SessionEvent.Encoded
 
 /**
- * The tags of the durable variants (4.5.7 `is_durable`): token usage, RLM
- * completion and sub-call fallback, and the four compaction events; and
- * codetether's `SecretsRedacted` (a redaction count, see `Redaction.Report`)
- * and `SessionForked` (the first record of a fork's log, written by
- * `SessionFork.fork`, never by a prompt).
+ * The tags of the durable variants: 4.5.7's seven (`is_durable`: token
+ * usage, RLM completion and sub-call fallback, the four compaction events)
+ * and codetether's `SecretsRedacted` (a redaction count, see
+ * `Redaction.Report`), `SessionForked` (the first record of a fork's log,
+ * written by `SessionFork.fork`, never by a prompt) and `ModelFallback`.
+ * Their records exist only in codetether's durable log (4.5.7 has no durable
+ * log and no reader of one; a consumer that knows only 4.5.7's kinds skips
+ * them).
  *
  * @since 0.1.0
  * @category constants
@@ -479,13 +510,14 @@ export const durableTags: ReadonlySet<SessionEvent["_tag"]> = new Set([
   "ContextTruncated",
   "RlmSubcallFallback",
   "SecretsRedacted",
-  "SessionForked"
+  "SessionForked",
+  "ModelFallback"
 ])
 
 /**
  * Whether an event must reach the durable sink before it is broadcast
  * (4.5.7 `SessionEvent::is_durable`: its seven variants, plus codetether's
- * `SecretsRedacted` and `SessionForked`).
+ * `SecretsRedacted`, `SessionForked` and `ModelFallback`).
  *
  * @since 0.1.0
  * @category predicates
@@ -559,6 +591,8 @@ export const make = {
   tokenUsage: (delta: TokenDelta): SessionEvent => ({ _tag: "TokenUsage", payload: delta }),
   sessionSync: (session: Session): SessionEvent => ({ _tag: "SessionSync", session }),
   done: (): SessionEvent => ({ _tag: "Done" }),
+  stepLimitReached: (steps: number, maxSteps: number): SessionEvent => ({ _tag: "StepLimitReached", steps, maxSteps }),
+  modelFallback: (fallback: ModelFallback): SessionEvent => ({ _tag: "ModelFallback", payload: fallback }),
   error: (message: string): SessionEvent => ({ _tag: "Error", message })
 } as const
 

@@ -18,6 +18,7 @@
  *
  * ```toml
  * default_model = "anthropic/claude-sonnet-4-20250514"   # env CODETETHER_MODEL or CODETETHER_DEFAULT_MODEL, flag --model
+ * fallback_models = ["openrouter/z-ai/glm-5", "ollama/qwen2.5-coder"]   # env CODETETHER_FALLBACK_MODELS (comma-separated)
  *
  * [session]
  * max_steps = 250                # env CODETETHER_MAX_STEPS, flag --max-steps (codetether)
@@ -156,6 +157,12 @@ export interface ApiKeySetting extends Setting<Option.Option<Redacted.Redacted<s
 export interface Settings {
   /** `default_model`: the model selector (`"provider/model"` or `"model"`); `null` = the provider's default. */
   readonly model: Setting<string | null>
+  /**
+   * `fallback_models`: selectors tried in order when the model's provider
+   * fails after its retries (codetether; env `CODETETHER_FALLBACK_MODELS`,
+   * comma-separated). Default none.
+   */
+  readonly fallbackModels: Setting<ReadonlyArray<string>>
   /** `session.max_steps`: loop step limit (default 250, 4.5.7 `DEFAULT_MAX_STEPS`). */
   readonly maxSteps: Setting<number>
   /** `session.max_completion_tokens`: `max_tokens` of each completion request (default 8192). */
@@ -275,6 +282,8 @@ export class CodetetherConfigError extends Schema.TaggedError<CodetetherConfigEr
 export class CodetetherConfig extends Context.Service<CodetetherConfig, {
   /** Effective `default_model` (`null` = each provider's default model). */
   readonly model: string | null
+  /** Effective `fallback_models` (selectors, in order; empty = no fail-over). */
+  readonly fallbackModels: ReadonlyArray<string>
   /** Effective loop step limit. */
   readonly maxSteps: number
   /** Effective `max_tokens` per completion request. */
@@ -392,6 +401,7 @@ type Table = { readonly [key: string]: unknown }
 interface FileValues {
   readonly path: string
   readonly model?: string
+  readonly fallbackModels?: ReadonlyArray<string>
   readonly maxSteps?: number
   readonly maxTokens?: number
   readonly rlm: Partial<Record<keyof RlmConfig.RlmConfig, unknown>>
@@ -505,6 +515,10 @@ const rlmFields = Object.keys(rlmChecks) as ReadonlyArray<keyof RlmConfig.RlmCon
 
 const isBoolean: Check = (v) => (typeof v === "boolean" ? undefined : "must be true or false")
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const isSelectorList: Check = (v) =>
+  Array.isArray(v) && v.every((m) => typeof m === "string" && m.trim().length > 0)
+    ? undefined
+    : "must be an array of model selectors (\"provider/model\" strings)"
 const isNameList: Check = (v) =>
   Array.isArray(v) && v.every((name) => typeof name === "string" && ENV_NAME.test(name))
     ? undefined
@@ -580,6 +594,7 @@ const readValues = (path: string, text: string, root: Table): FileValues | Codet
   const values: {
     path: string
     model?: string
+    fallbackModels?: ReadonlyArray<string>
     maxSteps?: number
     maxTokens?: number
     rlm: Partial<Record<keyof RlmConfig.RlmConfig, unknown>>
@@ -592,6 +607,10 @@ const readValues = (path: string, text: string, root: Table): FileValues | Codet
   const model = field(root, "", "default_model", isString)
   if (model instanceof CodetetherConfigError) return model
   if (model !== undefined) values.model = model as string
+
+  const fallbackModels = field(root, "", "fallback_models", isSelectorList)
+  if (fallbackModels instanceof CodetetherConfigError) return fallbackModels
+  if (fallbackModels !== undefined) values.fallbackModels = (fallbackModels as ReadonlyArray<string>).map((m) => m.trim())
 
   const session = section("session")
   if (session instanceof CodetetherConfigError) return session
@@ -901,6 +920,7 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
     }))
 
   let model = defaultSettings.model
+  let fallbackModels = defaultSettings.fallbackModels
   let maxSteps = defaultSettings.maxSteps
   let maxTokens = defaultSettings.maxTokens
   const rlm: { -readonly [K in keyof Settings["rlm"]]: Settings["rlm"][K] } = { ...defaultSettings.rlm }
@@ -914,6 +934,7 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
     if (values === undefined) continue
     const source: Source = { kind: "file", path: values.path }
     if (values.model !== undefined) model = { value: values.model, source }
+    if (values.fallbackModels !== undefined) fallbackModels = { value: values.fallbackModels, source }
     if (values.maxSteps !== undefined) maxSteps = { value: values.maxSteps, source }
     if (values.maxTokens !== undefined) maxTokens = { value: values.maxTokens, source }
     for (const name of rlmFields) {
@@ -933,6 +954,13 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
     }
     const envModel = yield* nonEmpty("CODETETHER_MODEL")
     if (Option.isSome(envModel)) model = { value: envModel.value, source: { kind: "env", name: "CODETETHER_MODEL" } }
+    const envFallbacks = yield* nonEmpty("CODETETHER_FALLBACK_MODELS")
+    if (Option.isSome(envFallbacks)) {
+      fallbackModels = {
+        value: envFallbacks.value.split(",").map((m) => m.trim()).filter((m) => m.length > 0),
+        source: { kind: "env", name: "CODETETHER_FALLBACK_MODELS" }
+      }
+    }
     const envSteps = yield* positiveInt("CODETETHER_MAX_STEPS")
     if (Option.isSome(envSteps)) {
       maxSteps = { value: envSteps.value, source: { kind: "env", name: "CODETETHER_MAX_STEPS" } }
@@ -970,6 +998,7 @@ export const make = Effect.fn("CodetetherConfig.make")(function*(options: Option
 
   const settings: Settings = {
     model,
+    fallbackModels,
     maxSteps,
     maxTokens,
     rlm,
@@ -1048,6 +1077,7 @@ export const fromSettings = (
   const env = options.provenanceEnv ?? {}
   return CodetetherConfig.of({
     model: settings.model.value,
+    fallbackModels: settings.fallbackModels.value,
     maxSteps: settings.maxSteps.value,
     maxTokens: settings.maxTokens.value,
     rlm,
@@ -1083,6 +1113,7 @@ export const fromSettings = (
  */
 export const defaultSettings: Settings = {
   model: { value: null, source: DEFAULT },
+  fallbackModels: { value: [], source: DEFAULT },
   maxSteps: { value: Session.DEFAULT_MAX_STEPS, source: DEFAULT },
   maxTokens: { value: DEFAULT_MAX_TOKENS, source: DEFAULT },
   rlm: {
@@ -1164,6 +1195,8 @@ export interface Values {
   readonly databaseUrl?: Redacted.Redacted<string> | null | undefined
   readonly bashPassEnv?: ReadonlyArray<string> | undefined
   readonly redaction?: boolean | undefined
+  /** `fallback_models`: models tried in order when the session's model fails after its retries. */
+  readonly fallbackModels?: ReadonlyArray<string> | undefined
   readonly provenanceEnv?: Provenance.ProvenanceEnv | undefined
 }
 
@@ -1198,7 +1231,8 @@ export const fromValues = (values: Values): Effect.Effect<CodetetherConfig["Serv
       apiKeys: [],
       databaseUrl: set(values.databaseUrl, defaultSettings.databaseUrl),
       bashPassEnv: set(values.bashPassEnv, defaultSettings.bashPassEnv),
-      redaction: set(values.redaction, defaultSettings.redaction)
+      redaction: set(values.redaction, defaultSettings.redaction),
+      fallbackModels: set(values.fallbackModels, defaultSettings.fallbackModels)
     }
     return fromSettings(settings, { provenanceEnv: values.provenanceEnv ?? {}, readsEnvironment: false })
   })

@@ -12,6 +12,12 @@
  * unless the trust rule below forbids it). {@link layerProviders} registers
  * given providers (tests, embedders, scripted providers).
  *
+ * The keyless `ollama` preset is registered when `OLLAMA_BASE_URL` is set;
+ * otherwise it is on demand: usable when a selector names it
+ * (`ollama/<model>`, at `http://127.0.0.1:11434/v1`) but not listed. A
+ * provider marked `lastResort` (`ollama`) takes a selector that does not name
+ * it only when no other usable provider is registered.
+ *
  * Providers files, in this order:
  * 1. `<user config dir>/providers.json` (`$XDG_CONFIG_HOME/codetether-agent/`,
  *    else `~/.config/codetether-agent/`): the user's own, trusted;
@@ -229,31 +235,54 @@ export const BUILTIN_NAMES: ReadonlySet<string> = new Set(["openai", "anthropic"
  */
 export const make = (
   providers: ReadonlyArray<Provider>,
-  options: { readonly keyVariables?: Iterable<string> | undefined } = {}
+  options: {
+    readonly keyVariables?: Iterable<string> | undefined
+    readonly onDemand?: ReadonlyArray<Provider> | undefined
+  } = {}
 ): ProviderRegistry["Service"] => {
   const byName = new Map<string, Provider>()
   for (const provider of providers) byName.set(provider.name, provider)
+  const onDemand = new Map<string, Provider>()
+  for (const provider of options.onDemand ?? []) if (!byName.has(provider.name)) onDemand.set(provider.name, provider)
   const keyVariables = new Set(BUILTIN_KEY_VARIABLES)
   for (const provider of providers) if (provider.keyVariable !== undefined) keyVariables.add(provider.keyVariable)
   for (const name of options.keyVariables ?? []) keyVariables.add(name)
   const list = [...byName.values()]
   const names = list.map((p) => p.name)
-  const defaultModelOf = (name: string) => byName.get(name)?.defaultModel ?? ProviderSchema.defaultModel(name)
+  const defaultModelOf = (name: string) =>
+    (byName.get(name) ?? onDemand.get(name))?.defaultModel ?? ProviderSchema.defaultModel(name)
   const resolve = (result: Result.Result<ProviderSchema.Selection, ProviderSchema.SelectionError>) =>
     Result.isSuccess(result)
-      ? Effect.succeed<Selected>({ provider: byName.get(result.success.provider)!, model: result.success.model })
+      ? Effect.succeed<Selected>({
+        provider: (byName.get(result.success.provider) ?? onDemand.get(result.success.provider))!,
+        model: result.success.model
+      })
       : Effect.fail(toError(result.failure))
   // Providers of an untrusted workspace file are used only when the selector names them.
   const untrusted = new Set(list.filter((p) => p.origin?.trust === "untrusted").map((p) => p.name))
   const implicitNames = names.filter((name) => !untrusted.has(name))
+  // Local servers (`ollama`) take a selector that does not name them only when nothing else can.
+  const lastResort = new Set([...list, ...onDemand.values()].filter((p) => p.lastResort === true).map((p) => p.name))
   const named = (selector: string | null, provider: string) =>
     selector !== null &&
     (ProviderSchema.parseModelString(selector).provider !== undefined || selector === provider)
+  /** The registered names, plus an on-demand provider the selector names. */
+  const namesFor = (selector: string | null): ReadonlyArray<string> => {
+    if (selector === null || onDemand.size === 0) return names
+    const parsed = ProviderSchema.parseModelString(selector)
+    const wanted = parsed.provider === undefined ? selector : ProviderSchema.normalizeProvider(parsed.provider)
+    return onDemand.has(wanted) ? [...names, wanted] : names
+  }
   const guarded = (
     selector: string | null,
     choose: (registered: ReadonlyArray<string>) => Result.Result<ProviderSchema.Selection, ProviderSchema.SelectionError>
   ) => {
-    const result = choose(names)
+    const all = namesFor(selector)
+    const result = choose(all)
+    if (Result.isSuccess(result) && lastResort.has(result.success.provider) && !named(selector, result.success.provider)) {
+      const others = all.filter((name) => !lastResort.has(name) && !untrusted.has(name))
+      if (others.length > 0) return resolve(choose(others))
+    }
     if (Result.isFailure(result) || !untrusted.has(result.success.provider) || named(selector, result.success.provider)) {
       return resolve(result)
     }
@@ -489,6 +518,8 @@ const baseUrlFrom = Effect.fnUntraced(function*(variable: string, fallback: stri
 export interface Configured {
   readonly providers: ReadonlyArray<Provider>
   readonly keyVariables: ReadonlyArray<string>
+  /** Keyless local providers not registered but usable when a selector names them (`ollama/<model>`). */
+  readonly onDemand: ReadonlyArray<Provider>
 }
 
 /**
@@ -549,7 +580,25 @@ export const fromEnv: Effect.Effect<Configured, Config.ConfigError> = Effect.gen
       source: "builtin"
     }))
   }
+  const onDemand: Array<Provider> = []
   for (const preset of Presets.presets) {
+    const wire = { ...OpenAi.compatibleWire, ...preset.wire }
+    if (preset.local === true) {
+      // keyless local server: registered when its base URL variable is set, else on demand
+      const set = yield* Config.option(Config.String(preset.baseUrlVariable))
+      const configured = Option.isSome(set) && set.value.trim().length > 0
+      const provider = OpenAi.make({
+        name: preset.name,
+        baseUrl: yield* baseUrlFrom(preset.baseUrlVariable, preset.baseUrl),
+        defaultModel: preset.defaultModel,
+        apiKey: undefined,
+        source: "preset",
+        nativeTools: preset.nativeTools,
+        lastResort: true
+      }, wire)
+      ;(configured ? providers : onDemand).push(provider)
+      continue
+    }
     const key = yield* Common.firstSecret(preset.keyVariables)
     if (Option.isNone(key)) continue
     providers.push(OpenAi.make({
@@ -558,10 +607,11 @@ export const fromEnv: Effect.Effect<Configured, Config.ConfigError> = Effect.gen
       defaultModel: preset.defaultModel,
       apiKey: key.value.key,
       keyVariable: key.value.name,
-      source: "preset"
-    }, { ...OpenAi.compatibleWire, ...preset.wire }))
+      source: "preset",
+      ...(preset.nativeTools === undefined ? {} : { nativeTools: preset.nativeTools })
+    }, wire))
   }
-  return { providers, keyVariables: [] }
+  return { providers, keyVariables: [], onDemand }
 })
 
 /**
@@ -579,7 +629,9 @@ export const fromConfig = (
   options: Options = {}
 ): Effect.Effect<Configured, ProviderError | Config.ConfigError, DataDir.DataDir> =>
   Effect.gen(function*() {
-    const providers: Array<Provider> = [...(yield* fromEnv).providers]
+    const env = yield* fromEnv
+    const providers: Array<Provider> = [...env.providers]
+    const onDemand: Array<Provider> = [...env.onDemand]
 
     const dataDir = yield* DataDir.DataDir
     const workspace = Workspace.of(options.cwd ?? process.cwd())
@@ -667,12 +719,13 @@ export const fromConfig = (
           apiKey,
           keyVariable: entry.apiKeyEnv,
           source: "custom",
-          origin
+          origin,
+          ...(entry.nativeTools === undefined ? {} : { nativeTools: entry.nativeTools })
         }
         providers.push(entry.kind === "anthropic" ? Anthropic.make(config) : OpenAi.make(config))
       }
     }
-    return { providers, keyVariables: [...keyVariables] }
+    return { providers, keyVariables: [...keyVariables], onDemand }
   })
 
 /**
@@ -689,7 +742,7 @@ export const layerConfigWith = (
 ): Layer.Layer<ProviderRegistry, ProviderError | Config.ConfigError, DataDir.DataDir> =>
   Layer.effect(
     ProviderRegistry,
-    Effect.map(fromConfig(options), ({ keyVariables, providers }) => make(providers, { keyVariables }))
+    Effect.map(fromConfig(options), ({ keyVariables, onDemand, providers }) => make(providers, { keyVariables, onDemand }))
   ).pipe(Layer.merge(Common.layerStreamTimeoutsConfig))
 
 /**
@@ -702,7 +755,7 @@ export const layerConfigWith = (
  */
 export const layerEnv: Layer.Layer<ProviderRegistry, Config.ConfigError> = Layer.effect(
   ProviderRegistry,
-  Effect.map(fromEnv, ({ keyVariables, providers }) => make(providers, { keyVariables }))
+  Effect.map(fromEnv, ({ keyVariables, onDemand, providers }) => make(providers, { keyVariables, onDemand }))
 ).pipe(Layer.merge(Common.layerStreamTimeoutsConfig))
 
 /**

@@ -33,6 +33,26 @@
  *   summary, reported as `chunk_compress`, and cuts that keep tool calls with
  *   their results.
  *
+ * 4.5.7 behaviour, each a named step of the loop:
+ * - `compressOversizedMessage` (§6.2 step 9): a user message over 35 % of the
+ *   model's window is compressed to that budget (deterministically: no RLM);
+ * - `readToolMarkup` (§6.3 step 7): `<tool_call>` markup in the text of a
+ *   response without structured calls becomes tool calls;
+ * - `requestFor` (§6.3 step 14): a provider with `nativeTools: false` gets no
+ *   `tools` parameter, the Tool Use appendix in its system prompt and the
+ *   transcript with tool calls and results as text;
+ * - `mustAnswerNow` (§6.3 step 16): the 4th identical step in a row (or any
+ *   step from the 3rd with a non-native provider) has its calls dropped and a
+ *   `user` nudge asks for a final plain-text answer;
+ * - `auditToolResult` (§6.4 step 11): the event-stream audit record of each
+ *   executed call (`CODETETHER_EVENT_STREAM_PATH`, `EventStream.ts`);
+ * - `callModel` (row 79, fixed): when the model fails after its provider's
+ *   retries, the configured `fallback_models` are tried in order; the one that
+ *   answers serves the rest of the prompt and a durable `ModelFallback` event
+ *   records it; `metadata.model` is not changed;
+ * - when `maxSteps` runs out while the model still calls tools, a
+ *   `StepLimitReached` event (codetether) precedes `SessionSync` and `Done`.
+ *
  * Events of one step, in order: `Thinking`, the compaction events when the
  * window is exceeded (`CompactionStarted`, then `CompactionCompleted`, or
  * `ContextTruncated` + `CompactionCompleted` [+ `CompactionFailed`]),
@@ -40,7 +60,9 @@
  * streaming), `UsageReport`, `TokenUsage`, `ThinkingComplete`, `TextChunk` +
  * `TextComplete` (the trimmed step text), then per tool call `ToolCallStart`,
  * `ToolCallComplete` (only `ToolCallComplete` for a call whose arguments were
- * cut off). After the last step: `SessionSync`, `Done`.
+ * cut off). A `ModelFallback` precedes `UsageReport` in a step a fallback
+ * model answered. After the last step: [`StepLimitReached`], `SessionSync`,
+ * `Done`.
  *
  * @since 0.1.0
  */
@@ -49,6 +71,7 @@ import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Result from "effect/Result"
 import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
@@ -62,9 +85,12 @@ import { stableStringify } from "../schemas/RustJson.ts"
 import * as Session from "../schemas/Session.ts"
 import * as SessionEvent from "../schemas/SessionEvent.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
+import * as ToolMarkup from "../schemas/ToolMarkup.ts"
 import type { ToolUse } from "../schemas/ToolUse.ts"
 import * as Usage from "../schemas/Usage.ts"
 import * as CodetetherConfig from "./CodetetherConfig.ts"
+import * as EventStream from "./EventStream.ts"
+import * as Common from "./providers/Common.ts"
 import * as ProviderRegistry from "./ProviderRegistry.ts"
 import * as Redactor from "./Redactor.ts"
 import * as SessionBus from "./SessionBus.ts"
@@ -129,6 +155,11 @@ export interface PromptResult {
   readonly result: SessionEvent.SessionResult
   readonly session: Session.Session
   readonly steps: number
+  /**
+   * The prompt stopped because it ran its `maxSteps` round trips while the
+   * model still called tools (not an error, as in 4.5.7; `run -c` continues).
+   */
+  readonly stepLimitReached: boolean
 }
 
 /**
@@ -286,6 +317,67 @@ interface State {
   readonly emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
 }
 
+/** The state of the model choice and of loop detection over the steps of one prompt. */
+interface LoopState {
+  /** The model in use: the session's, or the fallback that answered. */
+  current: ProviderRegistry.Selected
+  /** The last step's call signature (loop detection). */
+  signature: string | undefined
+  /** How many steps in a row had that signature. */
+  repeats: number
+}
+
+/** A failed model call: the error, and whether any stream event had arrived first. */
+interface CallFailure {
+  readonly error: ProviderRegistry.ProviderError
+  readonly received: boolean
+}
+
+const modelLabel = (selected: ProviderRegistry.Selected): string => `${selected.provider.name}/${selected.model}`
+
+/**
+ * A step whose tool calls repeat the previous step's this many times in a
+ * row is the last tolerated: the next identical one (the 4th) is forced to a
+ * final answer (4.5.7 §6.3 step 16).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_IDENTICAL_STEPS = 3
+
+/**
+ * The `user` message appended when loop detection forces a final answer
+ * (4.5.7 §6.3 step 16): no more tool calls, a plain-text answer now.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const FINAL_ANSWER_NUDGE =
+  "Stop calling tools now: you have repeated the same tool calls or have used the tool rounds available. " +
+  "Do not make any more tool calls (no <tool_call> blocks either). Answer the request now in plain text, " +
+  "using what the tools have already shown you, and say plainly what is still unknown."
+
+/**
+ * The share of the model's context window above which a user message is
+ * compressed before it is sent (4.5.7 §6.2 step 9: 35 %).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const OVERSIZED_MESSAGE_SHARE = 0.35
+
+/**
+ * The first line of a user message that was compressed because it was too
+ * large for the model (tokens as estimated by 4.5.7's heuristic).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const oversizedHeader = (tokens: number, window: number, budget: number): string =>
+  `[USER MESSAGE COMPRESSED] The original message had about ${tokens} tokens, more than 35% of the model's ` +
+  `${window}-token context window, so it was compressed to about ${budget} tokens: its beginning and its end are ` +
+  "kept, the middle is left out."
+
 /**
  * The loop over its services.
  *
@@ -300,6 +392,8 @@ export const make = Effect.gen(function*() {
   const config = yield* CodetetherConfig.CodetetherConfig
   const systemPrompt = yield* SystemPrompt.SystemPrompt
   const redactor = yield* Redactor.fromConfig
+  const toolNames: ReadonlySet<string> = new Set(tools.definitions.map((t) => t.name))
+  const eventStream = yield* EventStream.EventStream
 
   const storeError = (sessionId: string) =>
   <E>(e: E | SessionStore.SessionStoreError): E | SessionLoopError =>
@@ -451,10 +545,213 @@ export const make = Effect.gen(function*() {
       success = result.success
       const elapsed = (yield* Clock.currentTimeMillis) - started
       yield* emit(SessionEvent.make.toolCallComplete(normalized.name, output, success, elapsed))
+      if (normalized.name !== "question") yield* auditToolResult(state, normalized.name, output, success)
     }
     yield* recordResult(state, call, output, success)
     state.pending.shift()
   })
+
+  /**
+   * 4.5.7's event-stream audit record of an executed tool call
+   * (`CODETETHER_EVENT_STREAM_PATH`, SESSION_FORMAT §10), made before the
+   * result is appended.
+   */
+  const auditToolResult = (state: State, toolName: string, result: string, success: boolean) =>
+    eventStream.toolResult(state.session.id, state.session.messages.length, { toolName, result, success })
+
+  /**
+   * 4.5.7 §6.2 step 9: a user message over 35 % of the model's context
+   * window is replaced by a deterministic compression of it to that budget
+   * (4.5.7's fallback when its RLM summary fails; codetether has no RLM
+   * engine), under a line saying so. Its images are kept (4.5.7 dropped
+   * them). The session keeps the compressed message.
+   */
+  const compressOversizedMessage = Effect.fnUntraced(function*(state: State, message: string, model: string) {
+    const window = Compaction.contextWindow(model)
+    const budget = Math.floor(window * OVERSIZED_MESSAGE_SHARE)
+    const tokens = Compaction.estimateTokens(message)
+    if (tokens <= budget) return
+    const last = state.session.messages.at(-1)!
+    // the appended message, already redacted (never the raw text)
+    const appended = last.content.flatMap((p) => (p.type === "text" ? [p.text] : [])).join("\n")
+    const text = `${oversizedHeader(tokens, window, budget)}\n\n${Compaction.compressText(appended, budget)}`
+    const content: Array<Message.ContentPart> = [{ type: "text", text }, ...last.content.filter((p) => p.type !== "text")]
+    yield* setMessages(state, [...state.session.messages.slice(0, -1), { role: last.role, content }])
+  })
+
+  /**
+   * The request for one model call with `selected`: the system prompt, the
+   * transcript and the tools. A provider without native tool calling gets no
+   * `tools` parameter; its system prompt gets the Tool Use appendix and its
+   * transcript shows tool calls and results as text (4.5.7 §6.3 step 14).
+   */
+  const requestFor = (state: State, selected: ProviderRegistry.Selected, basePrompt: string): Provider.CompletionRequest => {
+    const native = selected.provider.nativeTools !== false
+    const temperature = Provider.temperatureFor(selected.model)
+    return {
+      model: selected.model,
+      messages: [
+        Message.text("system", systemTextFor(selected, basePrompt)),
+        ...(native ? state.session.messages : ToolMarkup.toTextTranscript(state.session.messages))
+      ],
+      tools: native ? tools.definitions : [],
+      maxTokens: config.maxTokens,
+      ...(temperature === undefined ? {} : { temperature })
+    }
+  }
+
+  const systemTextFor = (selected: ProviderRegistry.Selected, basePrompt: string): string =>
+    selected.provider.nativeTools === false && tools.definitions.length > 0
+      ? `${basePrompt}\n\n${ToolMarkup.appendix(tools.definitions)}`
+      : basePrompt
+
+  /**
+   * One model call with `selected`. Text snapshots are published while it
+   * streams (not for a provider without native tools, whose text may be
+   * markup: 4.5.7 did not stream those). A "prompt too long" error is
+   * answered once by compressing the history to its last 6 messages and
+   * retrying (4.5.7). Fails with the provider error and whether any event had
+   * arrived.
+   */
+  const callOnce = (
+    state: State,
+    selected: ProviderRegistry.Selected,
+    basePrompt: string,
+    emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
+  ): Effect.Effect<Collected, CallFailure> => {
+    const attempt = Effect.suspend(() => {
+      let received = false
+      const stream = selected.provider.stream(requestFor(state, selected, basePrompt)).pipe(
+        Stream.tap(() => Effect.sync(() => (received = true)))
+      )
+      return collect(stream, selected.provider.nativeTools === false ? () => Effect.void : emit).pipe(
+        Effect.mapError((error): CallFailure => ({ error, received }))
+      )
+    })
+    return attempt.pipe(
+      Effect.catchIf(
+        (f) => Compaction.isPromptTooLong(f.error.message),
+        (f) =>
+          Effect.flatMap(
+            enforceContextWindow(state, systemTextFor(selected, basePrompt), selected.model, emit, {
+              reason: "prompt_too_long_retry",
+              force: true,
+              keep: [6]
+            }),
+            (changed) => (changed ? attempt : Effect.fail(f))
+          )
+      )
+    )
+  }
+
+  /**
+   * The model call of a step, with fail-over: when the current model fails
+   * after its provider's retries (a retryable error, nothing received), the
+   * `fallback_models` of the configuration are tried in order; the first that
+   * answers is used for the rest of the prompt and recorded with a durable
+   * `ModelFallback` event. `metadata.model` is not changed (4.5.7 wrote the
+   * fallback into it and then retried with the old model: BEHAVIOUR §12.4).
+   */
+  const callModel = Effect.fnUntraced(function*(
+    state: State,
+    loop: LoopState,
+    basePrompt: string,
+    emit: (event: SessionEvent.SessionEvent) => Effect.Effect<void>
+  ) {
+    const first = yield* Effect.result(callOnce(state, loop.current, basePrompt, emit))
+    if (Result.isSuccess(first)) return first.success
+    const failure = first.failure
+    if (failure.received || !Common.isRetryable(failure.error) || config.fallbackModels.length === 0) {
+      return yield* failure.error
+    }
+    const failed: Array<string> = []
+    for (const selector of config.fallbackModels) {
+      const candidate = yield* fallbackFor(selector, loop.current)
+      if (candidate === undefined) continue
+      const answer = yield* Effect.result(callOnce(state, candidate, basePrompt, emit))
+      if (Result.isSuccess(answer)) {
+        yield* emit(SessionEvent.make.modelFallback({
+          configured: modelLabel(loop.current),
+          using: modelLabel(candidate),
+          reason: failure.error.message
+        }))
+        loop.current = candidate
+        return answer.success
+      }
+      if (answer.failure.received) return yield* answer.failure.error
+      failed.push(`${modelLabel(candidate)}: ${answer.failure.error.message}`)
+    }
+    const { provider, reason, status } = failure.error
+    return yield* new Common.ProviderError({
+      reason,
+      ...(provider === undefined ? {} : { provider }),
+      ...(status === undefined ? {} : { status }),
+      cause: failure.error,
+      message: failed.length === 0
+        ? failure.error.message
+        : `${failure.error.message} (fallback models failed too: ${failed.join("; ")})`
+    })
+  })
+
+  /**
+   * The provider and model of one `fallback_models` selector, or `undefined`
+   * (with a warning) when it cannot be used: no such provider, the model
+   * that just failed, or a provider of an untrusted workspace providers file
+   * named by a project config file (the rule of `default_model`).
+   */
+  const fallbackFor = Effect.fnUntraced(function*(selector: string, current: ProviderRegistry.Selected) {
+    const selected = yield* registry.select(selector).pipe(
+      Effect.catch((e) => Effect.as(Effect.logWarning(`fallback model ${selector} is not available: ${e.message}`), undefined))
+    )
+    if (selected === undefined) return undefined
+    if (selected.provider === current.provider && selected.model === current.model) return undefined
+    const source = config.settings.fallbackModels.source
+    if (
+      selected.provider.origin?.trust === "untrusted" && source.kind === "file" &&
+      config.files.some((f) => f.path === source.path && f.scope === "project")
+    ) {
+      yield* Effect.logWarning(
+        `fallback model ${selector} is ignored: ${source.path} names a provider of ${selected.provider.origin.path}, a providers file of the repository that is not trusted`
+      )
+      return undefined
+    }
+    return selected
+  })
+
+  /**
+   * 4.5.7 §6.3 step 7: when the model made no structured tool call but wrote
+   * `<tool_call>` markup, the markup becomes tool calls (fresh ids) and is
+   * removed from the text. Calls to unknown tools are dropped with a warning.
+   */
+  const readToolMarkup = Effect.fnUntraced(function*(response: Collected) {
+    if (response.calls.length > 0 || tools.definitions.length === 0) return response
+    const parsed = ToolMarkup.parse(response.text, toolNames)
+    if (parsed === undefined) return response
+    for (const name of parsed.unknown) yield* Effect.logWarning(`the model called an unknown tool "${name}" in <tool_call> markup; ignored`)
+    return {
+      ...response,
+      text: parsed.text,
+      calls: parsed.calls.map((call) => ({ id: crypto.randomUUID(), name: call.name, arguments: call.arguments }))
+    } satisfies Collected
+  })
+
+  /**
+   * 4.5.7 §6.3 step 16, loop detection: the signature of a step is its valid
+   * calls as sorted `name:<arguments as compact JSON>` joined by `|`; the
+   * fourth identical step in a row, or any step from the third on with a
+   * provider without native tools, is forced to a final answer.
+   */
+  const mustAnswerNow = (loop: LoopState, calls: ReadonlyArray<Message.ToolCallPart>, step: number): boolean => {
+    const valid = calls.flatMap((call) => {
+      const parsed = parseArguments(call.arguments)
+      return parsed.ok ? [`${call.name}:${stableStringify(parsed.value)}`] : []
+    })
+    if (valid.length === 0) return false
+    const signature = valid.sort().join("|")
+    loop.repeats = signature === loop.signature ? loop.repeats + 1 : 1
+    loop.signature = signature
+    return loop.repeats > MAX_IDENTICAL_STEPS || (loop.current.provider.nativeTools === false && step >= 3)
+  }
 
   const run = (
     initial: Session.Session,
@@ -491,56 +788,37 @@ export const make = Effect.gen(function*() {
         })
       }
       yield* append(state, ImageAttachment.userMessage(message, options.images ?? []))
+      yield* compressOversizedMessage(state, message, selected.model)
       const titled = Session.generateTitle(state.session)
       if (titled.title !== state.session.title && titled.title !== null) {
         state.session = { ...titled, title: yield* redacted(state, "title", null, Redaction.string(redactor, titled.title)) }
       }
       const directory = state.session.metadata.directory ?? process.cwd()
-      const systemText = yield* systemPrompt.build(directory)
-      const system = Message.text("system", systemText)
-      const temperature = Provider.temperatureFor(selected.model)
+      const basePrompt = yield* systemPrompt.build(directory)
       const maxSteps = Math.max(1, options.maxSteps ?? config.maxSteps)
+      const loop: LoopState = { current: selected, signature: undefined, repeats: 0 }
       let output = ""
       let steps = 0
+      let answered = false
       for (let step = 1; step <= maxSteps; step++) {
         steps = step
         yield* emit(SessionEvent.make.thinking())
-        yield* enforceContextWindow(state, systemText, selected.model, emit, {
+        yield* enforceContextWindow(state, systemTextFor(loop.current, basePrompt), loop.current.model, emit, {
           reason: "context_budget",
           force: false,
           keep: [16, 12, 8, 6]
         })
-        const request = (): Provider.CompletionRequest => ({
-          model: selected.model,
-          messages: [system, ...state.session.messages],
-          tools: tools.definitions,
-          maxTokens: config.maxTokens,
-          ...(temperature === undefined ? {} : { temperature })
-        })
         const started = yield* Clock.currentTimeMillis
-        const response = yield* collect(selected.provider.stream(request()), emit).pipe(
-          // 4.5.7: a "prompt too long" error is answered once by compressing
-          // the history to its last 6 messages and retrying the request.
-          Effect.catchIf(
-            (e) => Compaction.isPromptTooLong(e.message),
-            (e) =>
-              Effect.flatMap(
-                enforceContextWindow(state, systemText, selected.model, emit, {
-                  reason: "prompt_too_long_retry",
-                  force: true,
-                  keep: [6]
-                }),
-                (changed) => changed ? collect(selected.provider.stream(request()), emit) : Effect.fail(e)
-              )
-          ),
+        const raw = yield* callModel(state, loop, basePrompt, emit).pipe(
           Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
         )
         const elapsed = (yield* Clock.currentTimeMillis) - started
-        const { cacheReadTokens, cacheWriteTokens, completionTokens, promptTokens } = response.usage
-        yield* emit(SessionEvent.make.usageReport(promptTokens, completionTokens, elapsed, selected.model))
+        const model = loop.current.model
+        const { cacheReadTokens, cacheWriteTokens, completionTokens, promptTokens } = raw.usage
+        yield* emit(SessionEvent.make.usageReport(promptTokens, completionTokens, elapsed, model))
         yield* emit(SessionEvent.make.tokenUsage({
           source: "root",
-          model: selected.model,
+          model,
           promptTokens,
           completionTokens,
           durationMs: Math.max(0, Math.round(elapsed)),
@@ -549,7 +827,8 @@ export const make = Effect.gen(function*() {
           ...(cacheWriteTokens === null ? {} : { cacheWriteTokens }),
           messageIndex: state.session.messages.length
         }))
-        state.session = { ...state.session, usage: Usage.add(state.session.usage, response.usage) }
+        state.session = { ...state.session, usage: Usage.add(state.session.usage, raw.usage) }
+        const response = yield* readToolMarkup(raw)
 
         const thinking = response.thinking.trim()
         if (thinking.length > 0) yield* emit(SessionEvent.make.thinkingComplete(thinking))
@@ -565,20 +844,36 @@ export const make = Effect.gen(function*() {
           name: c.name,
           arguments: c.arguments
         }))
-        const content: Array<Message.ContentPart> = [
+        const said: Array<Message.ContentPart> = [
           ...(thinking.length > 0 ? [{ type: "thinking" as const, text: response.thinking }] : []),
-          ...(response.text.length > 0 ? [{ type: "text" as const, text: response.text }] : []),
-          ...calls
+          ...(response.text.length > 0 ? [{ type: "text" as const, text: response.text }] : [])
         ]
-        if (content.length > 0) yield* append(state, { role: "assistant", content })
+        if (calls.length > 0 && mustAnswerNow(loop, calls, step)) {
+          // the calls are dropped: what the model said is kept, then the nudge
+          if (said.length > 0) yield* append(state, { role: "assistant", content: said })
+          yield* append(state, Message.text("user", FINAL_ANSWER_NUDGE))
+          yield* save(state)
+          continue
+        }
+        if (said.length + calls.length > 0) yield* append(state, { role: "assistant", content: [...said, ...calls] })
         state.pending = [...calls]
         for (const call of calls) yield* runCall(state, call, directory, emit)
         yield* save(state)
-        if (calls.length === 0) break
+        if (calls.length === 0) {
+          answered = true
+          break
+        }
       }
+      // 4.5.7: running out of steps is not an error; codetether says so
+      if (!answered) yield* emit(SessionEvent.make.stepLimitReached(steps, maxSteps))
       yield* emit(SessionEvent.make.sessionSync(state.session))
       yield* emit(SessionEvent.make.done())
-      return { result: { text: output.trim(), sessionId }, session: state.session, steps } satisfies PromptResult
+      return {
+        result: { text: output.trim(), sessionId },
+        session: state.session,
+        steps,
+        stepLimitReached: !answered
+      } satisfies PromptResult
     })
 
     // On failure or interruption: answer the calls left without a result, save

@@ -533,13 +533,12 @@ export const makeFileSystem = (sessionsDir: string, options: FileSystemOptions =
   async function* items(paths: ReadonlyArray<string>, matcher: Matcher, directory: string | undefined): AsyncGenerator<Item> {
     const buffer = Buffer.allocUnsafe(Structural.CHUNK_BYTES)
     const workspace = directory === undefined ? undefined : canonicalize(directory)
-    const workspaceNeedle = workspace === undefined ? undefined : Buffer.from(escapeStringContent(workspace))
     const canonical = new Map<string, string>()
     for (const path of paths) {
       const id = SessionFile.idOfPath(path)
       if (SessionStore.idProblem(id) !== undefined) continue
       if (workspace !== undefined) {
-        const match = await SessionFile.matchHeader(path, workspace, workspaceNeedle!, (dir) => {
+        const match = await SessionFile.matchHeader(path, workspace, (dir) => {
           let c = canonical.get(dir)
           if (c === undefined) canonical.set(dir, c = canonicalize(dir))
           return c

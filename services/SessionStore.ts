@@ -25,7 +25,6 @@ import * as Semaphore from "effect/Semaphore"
 import * as Stream from "effect/Stream"
 import { mergeSummaries } from "../schemas/CodexRollout.ts"
 import type { Message } from "../schemas/Message.ts"
-import { escapeStringContent } from "../schemas/RustJson.ts"
 import * as Session_ from "../schemas/Session.ts"
 import type { Session, TailLoad } from "../schemas/Session.ts"
 import * as SessionJson from "../schemas/SessionJson.ts"
@@ -1202,10 +1201,9 @@ export const makeFileSystem = (
       if (stat?.isFile() === true) stamped.push({ path, mtime: stat.mtimeNs })
     }
     stamped.sort((a, b) => (a.mtime === b.mtime ? 0 : a.mtime > b.mtime ? -1 : 1))
-    const needle = Buffer.from(escapeStringContent(workspace))
     for (const { path } of stamped) {
       const match = yield* Effect.tryPromise({
-        try: () => SessionFile.matchHeader(path, workspace, needle, canonical, readOptions),
+        try: () => SessionFile.matchHeader(path, workspace, canonical, readOptions),
         catch: fromReadError(undefined)
       }).pipe(Effect.result)
       if (Result.isFailure(match)) {

@@ -18,6 +18,7 @@ import * as DataDir from "../services/DataDir.ts"
 import * as ProviderRegistry from "../services/ProviderRegistry.ts"
 import * as SessionSearch from "../services/SessionSearch.ts"
 import * as Codetether from "./Codetether.ts"
+import * as Terminal from "./render/Terminal.ts"
 import * as Config from "./commands/config.ts"
 import * as Import from "./commands/import.ts"
 import * as Providers from "./commands/providers.ts"
@@ -98,14 +99,19 @@ const render = (message: unknown): string =>
 
 /**
  * Log entries as single lines on stderr (`codetether: warning: ...`), so
- * stdout stays clean for `--json` output.
+ * stdout stays clean for `--json` output; on a terminal their control
+ * characters are made visible (a warning may name a hostile file).
  *
  * @since 0.1.0
  * @category layers
  */
 export const layerLogger = Logger.layer([
   Logger.make((options) => {
-    process.stderr.write(`codetether: ${options.logLevel.toLowerCase().replace("warn", "warning")}: ${render(options.message)}\n`)
+    process.stderr.write(
+      `codetether: ${options.logLevel.toLowerCase().replace("warn", "warning")}: ${
+        Terminal.forStream(process.stderr, render(options.message))
+      }\n`
+    )
   })
 ])
 

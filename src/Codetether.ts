@@ -42,6 +42,7 @@ import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
 import * as DataDir from "../services/DataDir.ts"
 import * as DurableSink from "../services/DurableSink.ts"
+import * as EventStream from "../services/EventStream.ts"
 import * as Images from "../services/Images.ts"
 import * as ProviderRegistry from "../services/ProviderRegistry.ts"
 import * as SessionBus from "../services/SessionBus.ts"
@@ -124,7 +125,8 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
       SystemPrompt.layer,
       CodexImport.layer,
       ClaudeImport.layer,
-      Images.layer
+      Images.layer,
+      EventStream.layerConfig
     )),
     Layer.provideMerge(Layer.merge(providers, config))
   )
@@ -133,7 +135,8 @@ export const layerAgentNoDepsWith = (options: CodetetherConfig.Options) => {
 /**
  * Everything on top of the store that a prompt needs: the providers
  * (environment and `<data_dir>/providers.json`), the built-in tools, the event
- * bus over the durable sink of the environment, the configuration (files,
+ * bus over the durable sink of the environment, 4.5.7's event-stream audit
+ * files when `CODETETHER_EVENT_STREAM_PATH` is set, the configuration (files,
  * environment), the build-agent system prompt, the Codex and Claude Code
  * importers and image reading; exposes all of them and `SessionLoop`. Requires `DataDir`,
  * `SessionStore`, `DurableSink` (both from {@link layerStoreNoDeps} or

@@ -1,8 +1,10 @@
 /**
  * Entry point of the `codetether` binary.
  *
- * Every failure becomes one readable line on stderr and exit code 1; usage
- * errors are rendered by the CLI with the help text.
+ * Every failure becomes one readable line on stderr and exit code 1 (its
+ * control characters made visible when stderr is a terminal: an error may
+ * quote a server's body or a file name); usage errors are rendered by the CLI
+ * with the help text.
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
@@ -11,6 +13,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Runtime from "effect/Runtime"
 import * as Cli from "./Cli.ts"
+import * as Terminal from "./render/Terminal.ts"
 
 const describe = (error: unknown): string => {
   if (typeof error === "object" && error !== null && "message" in error && typeof error.message === "string" && error.message.length > 0) {
@@ -35,10 +38,14 @@ const program = Cli.run(process.argv.slice(2)).pipe(
       if (failure !== undefined && failure._tag === "Fail") {
         const error = failure.error as { readonly _tag?: string; readonly errors?: ReadonlyArray<unknown> }
         if (error._tag === "ShowHelp" && (error.errors?.length ?? 0) === 0) return // --help
-        if (!isCliError(error)) process.stderr.write(`codetether: ${describe(error)}\n`)
+        if (!isCliError(error)) process.stderr.write(`codetether: ${Terminal.forStream(process.stderr, describe(error))}\n`)
       } else {
         const defect = cause.reasons.find((r) => r._tag === "Die")
-        process.stderr.write(`codetether: unexpected error: ${describe(defect?._tag === "Die" ? defect.defect : cause)}\n`)
+        process.stderr.write(
+          `codetether: unexpected error: ${
+            Terminal.forStream(process.stderr, describe(defect?._tag === "Die" ? defect.defect : cause))
+          }\n`
+        )
       }
       process.exitCode = 1
     })

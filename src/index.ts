@@ -33,6 +33,8 @@ export * as DataDir from "../services/DataDir.ts"
 /** @since 0.1.0 */
 export * as DurableSink from "../services/DurableSink.ts"
 /** @since 0.1.0 */
+export * as EventStream from "../services/EventStream.ts"
+/** @since 0.1.0 */
 export * as ImageAttachment from "../schemas/ImageAttachment.ts"
 /** @since 0.1.0 */
 export * as Images from "../services/Images.ts"
@@ -96,6 +98,8 @@ export * as SystemPrompt from "../services/SystemPrompt.ts"
 export * as Timestamp from "../schemas/Timestamp.ts"
 /** @since 0.1.0 */
 export * as Tool from "../schemas/Tool.ts"
+/** @since 0.1.0 */
+export * as ToolMarkup from "../schemas/ToolMarkup.ts"
 /** @since 0.1.0 */
 export * as ToolRegistry from "../services/ToolRegistry.ts"
 /** @since 0.1.0 */

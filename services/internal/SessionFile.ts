@@ -21,6 +21,7 @@ import * as SessionJson from "../../schemas/SessionJson.ts"
 import type { SessionSummary } from "../../schemas/SessionSummary.ts"
 import * as SessionSummary_ from "../../schemas/SessionSummary.ts"
 import { componentsEqual } from "./Paths.ts"
+import { PartTagCheck } from "./PartTags.ts"
 import * as SafeFs from "./SafeFs.ts"
 import * as Structural from "./Structural.ts"
 
@@ -227,15 +228,34 @@ interface ScanResult {
  * Scans a whole file, recording the last `window` elements of the tracked
  * arrays and parsing the other root values. A file that fits in one chunk is
  * read once and its root values are taken from the scan buffer; a larger one
- * is streamed and its root values are read back afterwards.
+ * is streamed and its root values are read back afterwards. With
+ * `checkTags`, the content part tags and roles of every message are checked
+ * in the same pass (`PartTags.ts`): a message 4.5.7 could not load makes the
+ * file corrupt although no message is materialised (listing). It costs about
+ * 2 ms per MB of transcript (the byte search), so tail loads, which decode
+ * every message they keep, do not ask for it.
  */
-const scanFile = async (path: string, handle: FileHandle, size: number, window: number): Promise<ScanResult> => {
+const scanFile = async (
+  path: string,
+  handle: FileHandle,
+  size: number,
+  window: number,
+  checkTags = false
+): Promise<ScanResult> => {
   const roots = new Map<string, readonly [number, number]>()
   const rings = new Map<string, Ring>()
   const values: Record<string, unknown> = {}
+  const tags = new PartTagCheck()
   const scanner = Structural.acquire()
   try {
     scanner.begin({
+      ...(checkTags
+        ? {
+          onTrackedBytes: (key: string, bytes: Uint8Array, offset: number, last: boolean) => {
+            if (key === "messages") tags.feed(bytes, offset, last)
+          }
+        }
+        : {}),
       onRootValue: (key, start, end, tracked) => {
         if (tracked) rings.set(key, rings.get(key) ?? new Ring(window))
         else roots.set(key, [start, end])
@@ -250,6 +270,7 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
       const n = await Structural.readFully(handle, scanner.buffer, size, 0)
       scanner.process(n)
       scanner.finish()
+      failOnBadTag(path, tags)
       for (const [key, [start, end]] of roots) {
         values[key] = parseRange(path, scanner.buffer.subarray(start, end), `"${key}"`)
       }
@@ -259,10 +280,18 @@ const scanFile = async (path: string, handle: FileHandle, size: number, window: 
   } finally {
     Structural.release(scanner)
   }
+  failOnBadTag(path, tags)
   for (const [key, [start, end]] of roots) {
     values[key] = parseRange(path, await readBytes(handle, start, end), `"${key}"`)
   }
   return { values, rings }
+}
+
+/** Fails with `Corrupt` when a message has a part type or role 4.5.7 does not know. */
+const failOnBadTag = (path: string, tags: PartTagCheck): void => {
+  if (tags.problem !== undefined) {
+    throw corrupt(path, `"messages": ${tags.problem.detail} at byte ${tags.problem.offset}: codetether-agent 4.5.7 cannot load this session`)
+  }
 }
 
 /**
@@ -326,31 +355,13 @@ export const readTail = (
  */
 export const readSummary = (path: string, options: ReadOptions = {}): Promise<SessionSummary> =>
   withFile(path, async (handle, size) => {
-    const scan = await scanFile(path, handle, size, 0)
+    const scan = await scanFile(path, handle, size, 0, true)
     const value = scan.values
     for (const key of scan.rings.keys()) value[key] = []
     const session = decodeSession(path, value)
     checkIdentity(path, session.id)
     return { ...SessionSummary_.fromSession(session), messageCount: scan.rings.get("messages")?.count ?? 0 }
   }, options)
-
-/** Does the file contain `needle`? Streams it in chunks (4.5.7 `file_contains_finder`). */
-const containsBytes = async (handle: FileHandle, needle: Buffer): Promise<boolean> => {
-  if (needle.length === 0) return true
-  const chunk = Buffer.allocUnsafe(Structural.CHUNK_BYTES)
-  const overlap = needle.length - 1
-  let carried = 0
-  let position = 0
-  for (;;) {
-    const { bytesRead } = await handle.read(chunk, carried, chunk.length - carried, position)
-    if (bytesRead === 0) return false
-    position += bytesRead
-    const filled = carried + bytesRead
-    if (chunk.subarray(0, filled).indexOf(needle) !== -1) return true
-    carried = Math.min(overlap, filled)
-    chunk.copy(chunk, 0, filled - carried, filled)
-  }
-}
 
 /** How a candidate of a directory scan turned out. */
 export type HeaderMatch =
@@ -428,10 +439,16 @@ const readHeaderPrefix = (path: string, options: ReadOptions): RawHeader => {
   }
 }
 
-/** The header of a legacy-layout file, when the file contains `needle` (4.5.7's byte prefilter). */
-const readHeaderLegacy = (path: string, needle: Buffer, options: ReadOptions): Promise<RawHeader | undefined> =>
+/**
+ * The header of a legacy-layout file (metadata after the transcript), read by
+ * scanning the whole file. 4.5.7 first checked that the file contains the
+ * JSON-escaped workspace path (its byte prefilter); a session saved through a
+ * symlinked directory holds the link's path, not the workspace's canonical
+ * one, so the prefilter hid it from resume while listing showed it. The scan
+ * costs about what the prefilter's read did.
+ */
+const readHeaderLegacy = (path: string, options: ReadOptions): Promise<RawHeader> =>
   withFile(path, async (handle) => {
-    if (!(await containsBytes(handle, needle))) return undefined
     const ranges = new Map<string, readonly [number, number]>()
     const scanner = Structural.acquire()
     try {
@@ -454,24 +471,21 @@ const readHeaderLegacy = (path: string, needle: Buffer, options: ReadOptions): P
  * after canonicalisation (`canonical`, usually cached by the caller).
  *
  * The header (`id`, `title`, `metadata`) is read from the first
- * {@link HEADER_PREFIX_BYTES} bytes, where 4.5.7 writes it, so no false
- * negative is possible for such files. When it is not there (the legacy
- * layout puts `metadata` after the transcript) the file must contain `needle`
- * (the JSON-escaped workspace, 4.5.7's byte prefilter) before it is scanned to
- * the end for the header.
+ * {@link HEADER_PREFIX_BYTES} bytes, where 4.5.7 writes it. When it is not
+ * there (the legacy layout puts `metadata` after the transcript) the file is
+ * scanned to the end for it; 4.5.7's byte prefilter (skip files that do not
+ * contain the workspace path) is not applied: it missed sessions saved
+ * through a symlinked directory.
  */
 export const matchHeader = async (
   path: string,
   ws: string,
-  needle: Buffer,
   canonical: (dir: string) => string,
   options: ReadOptions = {}
 ): Promise<HeaderMatch> => {
   let raw = readHeaderPrefix(path, options)
   if (raw._tag === "Incomplete") {
-    const legacy = await readHeaderLegacy(path, needle, options)
-    if (legacy === undefined) return { _tag: "NoMatch" }
-    raw = legacy
+    raw = await readHeaderLegacy(path, options)
   }
   if (raw._tag !== "Values") return { _tag: "NotASession", detail: raw._tag === "NotASession" ? raw.detail : "" }
   const decoded = SessionJson.decodeHeaderValue(raw.values)

@@ -69,6 +69,14 @@ export interface ScanEvents {
   readonly onRootValue?: (key: string, start: number, end: number, tracked: boolean) => boolean | void
   /** An element of a tracked root array is complete. */
   readonly onElement?: (key: string, start: number, end: number) => void
+  /**
+   * The bytes of a tracked root array, between its brackets, as they pass:
+   * one call per chunk the array spans, in order (`offset`: the absolute
+   * offset of `bytes[0]`; `last`: the array ends with this call). `bytes` is
+   * a view of the scan buffer, valid only during the call. Lets a caller look
+   * inside the elements in the same pass.
+   */
+  readonly onTrackedBytes?: (key: string, bytes: Uint8Array, offset: number, last: boolean) => void
 }
 
 /** The parts of the WebAssembly JS API used here (not in the ES lib typings). */
@@ -201,6 +209,8 @@ export class StructuralScanner {
     }
     const out = this.out
     let last = 0 // index in buffer after the last handled event
+    // index in buffer where the bytes of the tracked array in progress start
+    let trackFrom = this.tracking ? 0 : -1
     for (let i = 0; i < count; i++) {
       const pos = out[i]!
       const c = buffer[pos]!
@@ -255,6 +265,7 @@ export class StructuralScanner {
             this.tracking = c === OPEN_BRACKET && this.track.has(this.rootKey)
             this.valueTracked = this.tracking
             if (this.tracking) {
+              trackFrom = pos + 1
               this.elementStart = at + 1
               this.elementHasContent = false
               this.elements = 0
@@ -282,6 +293,8 @@ export class StructuralScanner {
                 throw new JsonScanError("trailing comma", at)
               }
               this.tracking = false
+              this.events.onTrackedBytes?.(this.rootKey, buffer.subarray(trackFrom, pos), base + trackFrom, true)
+              trackFrom = -1
             }
             this.depth = 1
           }
@@ -303,6 +316,9 @@ export class StructuralScanner {
       }
     } else if (this.tracking && !this.elementHasContent) {
       this.elementHasContent = this.hasContent(this.elementStart, n)
+    }
+    if (this.tracking && trackFrom !== -1 && trackFrom < n) {
+      this.events.onTrackedBytes?.(this.rootKey, buffer.subarray(trackFrom, n), base + trackFrom, false)
     }
     this.base += n
   }

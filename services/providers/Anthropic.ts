@@ -281,6 +281,9 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
         baseURL: config.baseUrl,
         fetch: SafeFetch.make(),
         maxRetries: 0,
+        // the SDK's own console output (e.g. "Could not parse message into
+        // JSON" twice per malformed event) would precede our one error line
+        logLevel: "off",
         ...(secret === undefined ? { defaultHeaders: { Authorization: null, "X-Api-Key": null } } : {})
       }), Common.importFailed(config.name, "anthropic")))
   const stream = (request: Provider.CompletionRequest): Stream.Stream<Provider.StreamEvent, Common.ProviderError> =>
@@ -301,6 +304,8 @@ export const make = (config: Common.ProviderConfig): Common.Provider => {
     keyVariable: config.keyVariable,
     source: config.source,
     origin: config.origin,
+    ...(config.nativeTools === undefined ? {} : { nativeTools: config.nativeTools }),
+    ...(config.lastResort === undefined ? {} : { lastResort: config.lastResort }),
     stream
   }
 }

@@ -21,16 +21,18 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { FilePart } from "../../schemas/Message.ts"
 import type { CompletionRequest, StreamEvent } from "../../schemas/Provider.ts"
-import { findRedirectRefused, redactCredentials } from "./SafeFetch.ts"
+import { findRedirectRefused, findUnexpectedResponse, redactCredentials } from "./SafeFetch.ts"
 
 /**
  * Why a provider call or selection failed:
  * - `NoProviders`: no provider is registered (4.5.7's text);
  * - `Unavailable`: the selected provider is not registered, or its SDK could
  *   not be loaded;
- * - `Config`: the provider configuration is invalid (`providers.json`), or
- *   the server redirected a request to another origin (never followed; the
- *   message names both URLs; never retried);
+ * - `Config`: the provider configuration is invalid (`providers.json`), the
+ *   server redirected a request to another origin (never followed; the
+ *   message names both URLs), or it answered a stream request with something
+ *   other than an event stream (the message names the content type and quotes
+ *   the first bytes); never retried;
  * - `Authentication`: HTTP 401/403 (never retried);
  * - `BadRequest`: HTTP 400, 413, 422 and other 4xx (never retried);
  * - `NotFound`: HTTP 404, usually an unknown model (never retried);
@@ -162,6 +164,19 @@ export interface Provider {
   readonly source?: Source | undefined
   /** For a `custom` provider: its providers file and how far that file is trusted. */
   readonly origin?: Origin | undefined
+  /**
+   * `false` for a model served without native tool calling (the `ollama`
+   * preset, a custom provider with `"native_tools": false`): the loop sends
+   * no `tools` parameter, describes the tools in the system prompt and reads
+   * `<tool_call>` markup (4.5.7's non-native providers). Default `true`.
+   */
+  readonly nativeTools?: boolean | undefined
+  /**
+   * Chosen for a selector that does not name it only when no other usable
+   * provider is registered (the `ollama` preset: a bare model name never goes
+   * to a local server while a configured provider exists).
+   */
+  readonly lastResort?: boolean | undefined
   /** Streams one completion. */
   readonly stream: (request: CompletionRequest) => Stream.Stream<StreamEvent, ProviderError>
 }
@@ -182,6 +197,8 @@ export interface ProviderConfig {
   readonly keyVariable?: string | undefined
   readonly source?: Source | undefined
   readonly origin?: Origin | undefined
+  readonly nativeTools?: boolean | undefined
+  readonly lastResort?: boolean | undefined
 }
 
 /**
@@ -410,7 +427,7 @@ export const classify = (
 ): ProviderError => {
   if (error instanceof ProviderError) return error
   const clean = (text: string) => redactCredentials(redact(text, options.secret))
-  const refused = findRedirectRefused(error)
+  const refused = findRedirectRefused(error) ?? findUnexpectedResponse(error)
   if (refused !== undefined) {
     return new ProviderError({ reason: "Config", provider, message: clean(`${provider}: ${refused.message}`) })
   }

@@ -23,7 +23,10 @@
  * unset, the provider is not registered; when omitted, requests carry no
  * credentials; `default_model` (optional; default from 4.5.7's table, usually
  * `gpt-4o`); `kind` (optional): `"openai"` (Chat Completions, default) or
- * `"anthropic"` (Messages). Unknown keys are errors (typos fail loudly).
+ * `"anthropic"` (Messages); `native_tools` (optional, default `true`):
+ * `false` for a model served without native tool calling, which then gets
+ * the tools described in its system prompt and calls them with
+ * `<tool_call>` markup. Unknown keys are errors (typos fail loudly).
  *
  * The file is read without blocking (a FIFO or a device is never waited on),
  * must be a regular file of at most {@link MAX_FILE_BYTES} bytes, and a
@@ -60,8 +63,14 @@ export const CustomProvider = Schema.Struct({
     )
   ),
   defaultModel: Schema.optionalKey(Schema.NonEmptyString),
-  kind: Schema.optionalKey(Schema.Literals(["openai", "anthropic"]))
-}).pipe(Schema.encodeKeys({ baseUrl: "base_url", apiKeyEnv: "api_key_env", defaultModel: "default_model" }))
+  kind: Schema.optionalKey(Schema.Literals(["openai", "anthropic"])),
+  nativeTools: Schema.optionalKey(Schema.Boolean)
+}).pipe(Schema.encodeKeys({
+  baseUrl: "base_url",
+  apiKeyEnv: "api_key_env",
+  defaultModel: "default_model",
+  nativeTools: "native_tools"
+}))
 
 /**
  * @since 0.1.0

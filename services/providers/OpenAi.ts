@@ -349,12 +349,15 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
   const getClient = Common.lazyClient<OpenAIClient>(config.name, "openai", () =>
     // the rejection handler sits on the import itself: a bundler (esbuild)
     // then leaves an SDK the app did not install to run time
-    import("openai").then(({ OpenAI }) =>
+    import("openai/client").then(({ OpenAI }) =>
       new OpenAI({
         apiKey: secret ?? "unused",
         baseURL: config.baseUrl,
         fetch: SafeFetch.make(),
         maxRetries: 0,
+        // the SDK's own console output (e.g. "Could not parse message into
+        // JSON" twice per malformed event) would precede our one error line
+        logLevel: "off",
         ...(config.source === "builtin" ? {} : { organization: null, project: null }),
         ...(secret === undefined ? { defaultHeaders: { Authorization: null } } : {})
       }), Common.importFailed(config.name, "openai")))
@@ -378,6 +381,8 @@ export const make = (config: Common.ProviderConfig, wire: WireOptions = compatib
     keyVariable: config.keyVariable,
     source: config.source,
     origin: config.origin,
+    ...(config.nativeTools === undefined ? {} : { nativeTools: config.nativeTools }),
+    ...(config.lastResort === undefined ? {} : { lastResort: config.lastResort }),
     stream
   }
 }

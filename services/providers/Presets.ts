@@ -10,6 +10,12 @@
  * `github-copilot` and `openai-codex` need OAuth device/browser flows and are
  * not offered.
  *
+ * `ollama` (a codetether addition) is a local server: no key; registered
+ * when `OLLAMA_BASE_URL` is set, else available on demand when a selector
+ * names it (`ollama/qwen2.5-coder`, at `http://127.0.0.1:11434/v1`); never
+ * chosen for a bare model name while another provider is registered; its
+ * models are driven through `<tool_call>` markup (no native tool calling).
+ *
  * @since 0.1.0
  */
 import { defaultModel } from "../../schemas/Provider.ts"
@@ -34,6 +40,14 @@ export interface Preset {
   readonly defaultModel: string
   /** Wire options that differ from a plain compatible server. */
   readonly wire?: Partial<WireOptions>
+  /**
+   * A keyless local server: registered when {@link Preset.baseUrlVariable}
+   * is set, else on demand when a selector names it; a last resort for
+   * selectors that do not name it.
+   */
+  readonly local?: boolean
+  /** `false`: tools through `<tool_call>` markup (see `Common.Provider`). */
+  readonly nativeTools?: boolean
 }
 
 /**
@@ -114,5 +128,14 @@ export const presets: ReadonlyArray<Preset> = [
     baseUrlVariable: "MISTRAL_BASE_URL",
     baseUrl: "https://api.mistral.ai/v1",
     defaultModel: "mistral-large-latest"
+  },
+  {
+    name: "ollama",
+    keyVariables: [],
+    baseUrlVariable: "OLLAMA_BASE_URL",
+    baseUrl: "http://127.0.0.1:11434/v1",
+    defaultModel: "llama3.2",
+    local: true,
+    nativeTools: false
   }
 ]

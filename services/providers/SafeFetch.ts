@@ -18,6 +18,14 @@
  * request already carries an `Authorization` header (a provider with an API
  * key); they are never printed: see {@link redactCredentials}.
  *
+ * Streams: a request whose JSON body asks for a stream (`"stream":true`) must
+ * be answered with `text/event-stream`. A successful answer of another type
+ * (a JSON completion from a server that ignores `stream`, an HTML page from a
+ * wrong base URL or a proxy's login page) fails with
+ * {@link UnexpectedResponse} naming the type and the first bytes, instead of
+ * reaching the SDK's event parser, which would report a stream that "ended
+ * before the model finished".
+ *
  * @since 0.1.0
  */
 
@@ -55,6 +63,62 @@ export class RedirectRefused extends Error {
     this.to = to
     this.why = why
   }
+}
+
+/**
+ * A request that asked for a stream got a successful response that is not an
+ * event stream: `contentType` as sent (`"(none)"` when absent) and the first
+ * bytes of the body (at most {@link PREVIEW_BYTES}, whitespace collapsed).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnexpectedResponse extends Error {
+  readonly url: string
+  readonly status: number
+  readonly contentType: string
+  readonly preview: string
+  constructor(url: string, status: number, contentType: string, preview: string) {
+    super(
+      `the server answered ${url} with HTTP ${status} and content-type ${contentType} instead of an event stream ` +
+        `(text/event-stream); the response starts with: ${preview === "" ? "(empty body)" : preview}`
+    )
+    this.name = "UnexpectedResponse"
+    this.url = url
+    this.status = status
+    this.contentType = contentType
+    this.preview = preview
+  }
+}
+
+/**
+ * How much of an unexpected response body {@link UnexpectedResponse} quotes (bytes).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const PREVIEW_BYTES = 200
+
+const wantsStream = (body: unknown): boolean => typeof body === "string" && /"stream"\s*:\s*true/.test(body)
+
+/** The first {@link PREVIEW_BYTES} bytes of a body, as one line; the rest is not read. */
+const preview = async (response: Response): Promise<string> => {
+  const reader = response.body?.getReader()
+  if (reader === undefined) return ""
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  try {
+    while (size < PREVIEW_BYTES) {
+      const { done, value } = await reader.read()
+      if (done) break
+      chunks.push(value)
+      size += value.byteLength
+    }
+  } finally {
+    await reader.cancel().catch(() => undefined)
+  }
+  const text = Buffer.concat(chunks).subarray(0, PREVIEW_BYTES).toString("utf8").replace(/\uFFFD$/, "")
+  return `${text.replace(/\s+/g, " ").trim()}${size > PREVIEW_BYTES ? "…" : ""}`
 }
 
 /**
@@ -137,7 +201,13 @@ export const make = (base: typeof globalThis.fetch = globalThis.fetch): typeof g
         redirect: "manual"
       } as RequestInit)
       const location = isRedirect(response.status) ? response.headers.get("location") : null
-      if (location === null) return response
+      if (location === null) {
+        const contentType = response.headers.get("content-type")
+        if (response.ok && wantsStream(body) && !(contentType ?? "").toLowerCase().includes("text/event-stream")) {
+          throw new UnexpectedResponse(shown(url), response.status, contentType ?? "(none)", await preview(response))
+        }
+        return response
+      }
       await response.body?.cancel().catch(() => undefined)
       const next = new URL(location, url)
       if (next.origin !== url.origin) throw new RedirectRefused(shown(url), shown(next))
@@ -156,6 +226,15 @@ export const make = (base: typeof globalThis.fetch = globalThis.fetch): typeof g
     }
   }) as typeof globalThis.fetch
 
+const findInCauses = <E>(error: unknown, type: new(...args: Array<any>) => E): E | undefined => {
+  let current: unknown = error
+  for (let i = 0; i < 5 && typeof current === "object" && current !== null; i++) {
+    if (current instanceof type) return current
+    current = (current as { readonly cause?: unknown }).cause
+  }
+  return undefined
+}
+
 /**
  * The {@link RedirectRefused} in `error` or its `cause` chain (SDKs wrap what
  * `fetch` threw in a connection error), or `undefined`.
@@ -163,11 +242,13 @@ export const make = (base: typeof globalThis.fetch = globalThis.fetch): typeof g
  * @since 0.1.0
  * @category errors
  */
-export const findRedirectRefused = (error: unknown): RedirectRefused | undefined => {
-  let current: unknown = error
-  for (let i = 0; i < 5 && typeof current === "object" && current !== null; i++) {
-    if (current instanceof RedirectRefused) return current
-    current = (current as { readonly cause?: unknown }).cause
-  }
-  return undefined
-}
+export const findRedirectRefused = (error: unknown): RedirectRefused | undefined => findInCauses(error, RedirectRefused)
+
+/**
+ * The {@link UnexpectedResponse} in `error` or its `cause` chain, or `undefined`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const findUnexpectedResponse = (error: unknown): UnexpectedResponse | undefined =>
+  findInCauses(error, UnexpectedResponse)

@@ -22,7 +22,7 @@ import * as DataDir from "../../services/DataDir.ts"
 import * as ProviderTrust from "../../services/ProviderTrust.ts"
 import * as CustomProviders from "../../services/providers/CustomProviders.ts"
 import { redactPassword } from "../../services/providers/SafeFetch.ts"
-import { currentDirectory, json, printLine } from "./shared.ts"
+import { currentDirectory, json, printLine, printText } from "./shared.ts"
 
 /**
  * One printed row: a config key, its value as JSON (secrets replaced by
@@ -66,7 +66,7 @@ const formatRowSource = (source: Row["source"]): string => {
 /**
  * The rows `codetether config` prints, in order: `data_dir`, `store`
  * (where sessions are kept: `files <data_dir>/sessions`, or `postgresql
- * <url>` with the password redacted), `default_model`, `session.*`, `rlm.*`, `database_url` (password
+ * <url>` with the password redacted), `default_model`, `fallback_models` (comma-separated), `session.*`, `rlm.*`, `database_url` (password
  * redacted), `tools.bash.pass_env` (comma-separated), `redaction.enabled`,
  * `pricing."<model>"` (each price a config file sets), `providers.<name>.api_key`.
  *
@@ -89,6 +89,11 @@ export const rows = (
         source: s.databaseUrl.source
       },
     { key: "default_model", value: s.model.value, source: s.model.source },
+    {
+      key: "fallback_models",
+      value: s.fallbackModels.value.length === 0 ? null : s.fallbackModels.value.join(","),
+      source: s.fallbackModels.source
+    },
     { key: "session.max_steps", value: s.maxSteps.value, source: s.maxSteps.source },
     { key: "session.max_completion_tokens", value: s.maxTokens.value, source: s.maxTokens.source },
     { key: "rlm.mode", value: rlm.mode.value, source: rlm.mode.source },
@@ -217,7 +222,7 @@ export const trustCommand = Command.make(
     const store = yield* ProviderTrust.storePath
     const record = yield* ProviderTrust.trust(store, loaded.path, loaded.sha256)
     const keyed = loaded.providers.flatMap((p) => (p.apiKeyEnv === undefined ? [] : [`${p.name} (${p.apiKeyEnv})`]))
-    yield* printLine(
+    yield* printText(
       `Trusted ${record.path} (sha256 ${record.sha256}) in ${store}.\n` +
         (keyed.length === 0
           ? "None of its providers reads a key variable."
@@ -244,7 +249,7 @@ export const command = Command.make(
   Effect.fn("config")(function*({ json }) {
     const config = yield* CodetetherConfig.CodetetherConfig
     const dataDir = yield* DataDir.DataDir
-    yield* printLine(json ? JSON.stringify(toJson(config, dataDir), null, 2) : toText(config, dataDir))
+    yield* (json ? printLine(JSON.stringify(toJson(config, dataDir), null, 2)) : printText(toText(config, dataDir)))
   })
 ).pipe(
   Command.withDescription("Show the effective configuration and where each value came from"),

@@ -24,7 +24,7 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as ClaudeImport from "../../services/ClaudeImport.ts"
 import * as CodexImport from "../../services/CodexImport.ts"
-import { currentDirectory, json, printLine } from "./shared.ts"
+import { currentDirectory, json, printLine, printText, switchFlag } from "./shared.ts"
 
 /**
  * A usage error of `import codex` (`--id` with `--all`), or the summary
@@ -40,15 +40,15 @@ export class ImportCommandError extends Schema.TaggedError<ImportCommandError>()
 const render = (report: CodexImport.ImportReport, scope: string, agent = "Codex") =>
   Effect.gen(function*() {
     if (report.sessions.length + report.failed.length === 0) {
-      yield* printLine(`No ${agent} sessions found ${scope}.`)
+      yield* printText(`No ${agent} sessions found ${scope}.`)
       return
     }
     for (const { id, status, title } of report.sessions) {
       const label = title === null ? id : `${id} ${JSON.stringify(title)}`
-      yield* printLine(status === "imported" ? `imported ${label}` : `skipped  ${label} (already up to date)`)
+      yield* printText(status === "imported" ? `imported ${label}` : `skipped  ${label} (already up to date)`)
     }
-    for (const failure of report.failed) yield* printLine(`failed   ${failure.path}: ${failure.message}`)
-    yield* printLine(
+    for (const failure of report.failed) yield* printText(`failed   ${failure.path}: ${failure.message}`)
+    yield* printText(
       `${report.imported} imported, ${report.skipped} skipped${
         report.failed.length > 0 ? `, ${report.failed.length} failed` : ""
       }.`
@@ -66,10 +66,7 @@ export const codexCommand = Command.make("codex", {
     Flag.withDescription("Import only the Codex session with this id (any directory)"),
     Flag.optional
   ),
-  all: Flag.Boolean("all").pipe(
-    Flag.withDescription("Import every Codex session, not only those of the current directory"),
-    Flag.withDefault(false)
-  ),
+  all: switchFlag("all", "Import every Codex session, not only those of the current directory"),
   json
 }, Effect.fn("import.codex")(function*({ all, id, json }) {
   const codex = yield* CodexImport.CodexImport

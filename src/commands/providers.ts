@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Command from "effect/cli/Command"
 import * as ProviderSchema from "../../schemas/Provider.ts"
 import * as ProviderRegistry from "../../services/ProviderRegistry.ts"
-import { json, printLine } from "./shared.ts"
+import { json, printLine, printText } from "./shared.ts"
 
 /**
  * One provider as `--json` prints it.
@@ -122,7 +122,7 @@ export const table = (rows: ReadonlyArray<ProviderInfo>): string => {
 export const command = Command.make("providers", { json }, Effect.fn("providers")(function*({ json }) {
   const registry = yield* ProviderRegistry.ProviderRegistry
   const rows = infos(registry.list)
-  yield* printLine(json ? JSON.stringify(rows) : table(rows))
+  yield* (json ? printLine(JSON.stringify(rows)) : printText(table(rows)))
 })).pipe(
   Command.withDescription(
     "List the registered model providers (configured by environment variables and providers.json files), their default models, base URLs and where each came from"

@@ -7,10 +7,10 @@
  *
  * Output: on a TTY the answer streams to stdout while a spinner and the tool
  * calls show on stderr, and the prompt's cost at the end; otherwise only the
- * final answer is printed; with
- * `--json`, every SessionEvent as one JSON line. Exit code 0 on success, 1 on
- * an error (one line on stderr), 130 when interrupted (Ctrl-C; the completed
- * steps are saved).
+ * final answer is printed; with `--json`, every SessionEvent as one JSON line.
+ * Exit code 0 on success (also when the step limit stopped the model: a line
+ * on stderr says so and how to continue), 1 on an error (one line on
+ * stderr), 130 when interrupted (Ctrl-C; the completed steps are saved).
  *
  * @since 0.1.0
  */
@@ -32,7 +32,7 @@ import * as SessionFork from "../../services/SessionFork.ts"
 import * as SessionLoop from "../../services/SessionLoop.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as RunRender from "../render/Run.ts"
-import { currentDirectory, json, printLine } from "./shared.ts"
+import { currentDirectory, json, printLine, switchFlag } from "./shared.ts"
 
 /**
  * A usage problem of `run` (no message, conflicting flags).
@@ -128,6 +128,20 @@ export const costLine = (steps: ReadonlyArray<SessionEvent.TokenDelta>, prices: 
 }
 
 /**
+ * The line `run` writes on stderr when a prompt stopped at its step limit
+ * while the model was still calling tools (the exit code stays 0: 4.5.7 does
+ * not treat it as an error; with `--json` the `StepLimitReached` event says
+ * it instead).
+ *
+ * @since 0.1.0
+ * @category rendering
+ */
+export const stepLimitNote = (steps: number): string =>
+  `codetether: stopped at the step limit: ${steps} model step${steps === 1 ? "" : "s"} ran and the model was still ` +
+  `calling tools; continue with codetether run -c "<what next>" (--max-steps N, session.max_steps or ` +
+  `CODETETHER_MAX_STEPS sets the limit)`
+
+/**
  * The `run` command.
  *
  * @since 0.1.0
@@ -142,11 +156,7 @@ export const command = Command.make("run", {
     Flag.withDescription("Model as provider/model, a model id, or a provider name (saved in the session)"),
     Flag.optional
   ),
-  continue: Flag.Boolean("continue").pipe(
-    Flag.withAlias("c"),
-    Flag.withDescription("Continue the last session of the current directory"),
-    Flag.withDefault(false)
-  ),
+  continue: switchFlag("continue", "Continue the last session of the current directory").pipe(Flag.withAlias("c")),
   session: Flag.String("session").pipe(
     Flag.withDescription("Continue this session (a codetether id, or a Claude Code or Codex CLI session id to import)"),
     Flag.optional
@@ -166,11 +176,9 @@ export const command = Command.make("run", {
     Flag.withDescription("max_tokens of each model request (default: config, else 8192)"),
     Flag.optional
   ),
-  force: Flag.Boolean("force").pipe(
-    Flag.withDescription(
-      "Take the session's lease even if another prompt (another process or host) holds it; that prompt's next save fails"
-    ),
-    Flag.withDefault(false)
+  force: switchFlag(
+    "force",
+    "Take the session's lease even if another prompt (another process or host) holds it; that prompt's next save fails"
   ),
   image: Flag.String("image").pipe(
     Flag.withDescription("Attach an image (PNG, JPEG, GIF or WebP, up to 20 MiB); repeatable"),
@@ -196,17 +204,21 @@ export const command = Command.make("run", {
     const renderer = yield* RunRender.make({ stdout: process.stdout, stderr: process.stderr })
     let sessionId = session.id
     const steps: Array<SessionEvent.TokenDelta> = []
+    let limit: number | undefined
     yield* Stream.runForEach(events, (event) => {
       if (event._tag === "SessionSync") sessionId = event.session.id
       if (event._tag === "TokenUsage") steps.push(event.payload)
+      if (event._tag === "StepLimitReached") limit = event.steps
       return renderer.render(event)
     })
+    if (limit !== undefined) process.stderr.write(`${stepLimitNote(limit)}\n`)
     process.stderr.write(`session ${sessionId} saved (codetether run -c "..." continues it)\n`)
     process.stderr.write(`${costLine(steps, (yield* CodetetherConfig.CodetetherConfig).pricing)}\n`)
     return
   }
   const outcome = yield* loop.prompt(session, message, options)
   yield* printLine(outcome.result.text)
+  if (outcome.stepLimitReached) process.stderr.write(`${stepLimitNote(outcome.steps)}\n`)
 }, Effect.scoped)).pipe(
   Command.withDescription("Run a prompt: the model works in this directory with tools until it answers"),
   Command.withExamples([

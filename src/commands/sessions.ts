@@ -29,10 +29,14 @@ import * as Export from "./sessions-export.ts"
 import * as Fork from "./sessions-fork.ts"
 import * as Search from "./sessions-search.ts"
 import * as Migrate from "./migrate.ts"
-import { currentDirectory, json, printLine, tail, writeStdout } from "./shared.ts"
+import * as Terminal from "../render/Terminal.ts"
+import { currentDirectory, json, printLine, switchFlag, tail, writeStdout } from "./shared.ts"
 import * as Trash from "./trash.ts"
 
 const encodeSummaries = Schema.encodeSync(Schema.Array(SessionSummary))
+
+/** File text shown on stdout: control characters made visible when stdout is a terminal. */
+const onTerminal = (text: string): string => Terminal.forStream(process.stdout, text)
 
 /** Codex sessions that have no native copy yet, titled `[Codex] <title>` (or `[Codex] <id>`). */
 const notImportedCodexSessions = Effect.gen(function*() {
@@ -61,13 +65,10 @@ const printSession = (load: TailLoad, asJson: boolean) =>
     ? writeStdout(SessionJson.encode(load.session)).pipe(
       Effect.andThen(process.stdout.isTTY ? writeStdout("\n") : Effect.void)
     )
-    : printLine(Render.transcript(load))
+    : printLine(Render.transcript(load, { clean: onTerminal }))
 
 const list = Command.make("list", {
-  all: Flag.Boolean("all").pipe(
-    Flag.withDescription("List every session in the data dir, not only those of the current directory"),
-    Flag.withDefault(false)
-  ),
+  all: switchFlag("all", "List every session in the data dir, not only those of the current directory"),
   json,
   limit: Flag.Int("limit").pipe(
     Flag.withSchema(Schema.Int.check(Schema.isGreaterThan(0))),
@@ -95,7 +96,7 @@ const list = Command.make("list", {
   yield* printLine(
     json
       ? JSON.stringify(shown.map((s, i) => Costs.usageRow(s, reports[i])))
-      : Render.table(shown, { withDirectory: all, extra: { headers: ["TOKENS", "COST"], cells: (_, i) => Costs.cells(reports[i]) } })
+      : Render.table(shown, { withDirectory: all, clean: onTerminal, extra: { headers: ["TOKENS", "COST"], cells: (_, i) => Costs.cells(reports[i]) } })
   )
 })).pipe(
   Command.withDescription(
@@ -136,10 +137,7 @@ const last = Command.make("last", { tail, json }, Effect.fn("sessions.last")(fun
 
 const delete_ = Command.make("delete", {
   id: Argument.String("id").pipe(Argument.withDescription("Session id")),
-  force: Flag.Boolean("force").pipe(
-    Flag.withDescription("Delete even while a prompt runs on the session (that prompt then ends with an error)"),
-    Flag.withDefault(false)
-  )
+  force: switchFlag("force", "Delete even while a prompt runs on the session (that prompt then ends with an error)")
 }, Effect.fn("sessions.delete")(function*({ id, force }) {
   const store = yield* SessionStore.SessionStore
   // Moved to the trash (the store's `delete` stays 4.5.7's hard delete);

@@ -1,7 +1,9 @@
 /**
  * Terminal rendering of a running prompt (`codetether run` on a TTY): the
  * model's text streams to stdout as it arrives; a spinner with the current
- * step or tool, and one line per finished tool call, go to stderr.
+ * step or tool, and one line per finished tool call, go to stderr. Text from
+ * the model and the tools is shown with its control characters made visible
+ * (`Terminal.sanitize`) on whichever of the two streams is a terminal.
  *
  * @since 0.1.0
  */
@@ -10,6 +12,7 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { SessionEvent } from "../../schemas/SessionEvent.ts"
 import * as Style from "./Style.ts"
+import * as Terminal from "./Terminal.ts"
 
 const FRAMES = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
 
@@ -44,6 +47,9 @@ export const make = (options: { readonly stdout: NodeJS.WriteStream; readonly st
   Effect.gen(function*() {
     const { stderr, stdout } = options
     const spin = stderr.isTTY === true
+    /** Model and tool text for stdout / stderr (sanitized on a terminal). */
+    const out = (text: string) => Terminal.forStream(stdout, text)
+    const err = (text: string) => Terminal.forStream(stderr, text)
     let label: string | undefined = "thinking"
     let frame = 0
     let shown = false
@@ -77,7 +83,7 @@ export const make = (options: { readonly stdout: NodeJS.WriteStream; readonly st
             if (event.text.startsWith(printed) && event.text.length > printed.length) {
               clear()
               label = undefined
-              stdout.write(printed.length === 0 ? event.text.trimStart() : event.text.slice(printed.length))
+              stdout.write(out(printed.length === 0 ? event.text.trimStart() : event.text.slice(printed.length)))
               printed = event.text
             }
             break
@@ -88,14 +94,14 @@ export const make = (options: { readonly stdout: NodeJS.WriteStream; readonly st
             label = "thinking"
             break
           case "ToolCallStart":
-            call = summarizeArguments(event.arguments)
-            label = `running ${event.name} ${call}`
+            call = err(summarizeArguments(event.arguments))
+            label = `running ${err(event.name)} ${call}`
             break
           case "ToolCallComplete": {
             clear()
             const mark = event.success ? Style.green("✓") : Style.red("✗")
-            const detail = event.success ? Style.dim(`(${event.durationMs} ms)`) : Style.red(oneLine(event.output, 100))
-            stderr.write(`${mark} ${Style.bold(event.name)} ${call.length > 0 ? `${call} ` : ""}${detail}\n`)
+            const detail = event.success ? Style.dim(`(${event.durationMs} ms)`) : Style.red(err(oneLine(event.output, 100)))
+            stderr.write(`${mark} ${Style.bold(err(event.name))} ${call.length > 0 ? `${call} ` : ""}${detail}\n`)
             call = ""
             label = "thinking"
             break

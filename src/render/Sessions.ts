@@ -10,6 +10,8 @@ import * as Style from "./Style.ts"
 
 const MAX_TOOL_LINES = 40
 
+const identity = (text: string): string => text
+
 /**
  * A timestamp as `YYYY-MM-DD HH:MM:SS` (UTC), for tables.
  *
@@ -26,7 +28,9 @@ const truncate = (text: string, width: number): string => {
 /**
  * A table of summaries: id, last update, message count, the `extra`
  * columns (e.g. tokens and cost), title (and the directory when
- * `withDirectory`).
+ * `withDirectory`). `clean` is applied to the text that comes from the
+ * files (ids, titles, directories), e.g. `Terminal.sanitize` on a terminal;
+ * default: as it is.
  *
  * @since 0.1.0
  * @category rendering
@@ -35,6 +39,7 @@ export const table = (
   summaries: ReadonlyArray<SessionSummary>,
   options: {
     readonly withDirectory: boolean
+    readonly clean?: ((text: string) => string) | undefined
     readonly extra?: {
       readonly headers: ReadonlyArray<string>
       readonly cells: (summary: SessionSummary, index: number) => ReadonlyArray<string>
@@ -42,14 +47,15 @@ export const table = (
   }
 ): string => {
   if (summaries.length === 0) return Style.dim("No sessions.")
+  const clean = options.clean ?? identity
   const header = ["ID", "UPDATED (UTC)", "MSGS", ...(options.extra?.headers ?? []), "TITLE", ...(options.withDirectory ? ["DIRECTORY"] : [])]
   const rows = summaries.map((s, i) => [
-    s.id,
+    clean(s.id),
     shortTime(s.updatedAt),
     String(s.messageCount),
     ...(options.extra?.cells(s, i) ?? []),
-    truncate(s.title ?? "(untitled)", 50),
-    ...(options.withDirectory ? [s.directory ?? "-"] : [])
+    truncate(clean(s.title ?? "(untitled)"), 50),
+    ...(options.withDirectory ? [clean(s.directory ?? "-")] : [])
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => Array.from(r[i]!).length)))
   const line = (cells: ReadonlyArray<string>) =>
@@ -66,20 +72,20 @@ const limitLines = (text: string, max: number): string => {
 
 const indent = (text: string, prefix = "  "): string => text.split("\n").map((l) => prefix + l).join("\n")
 
-const part = (p: ContentPart): string => {
+const part = (p: ContentPart, clean: (text: string) => string): string => {
   switch (p.type) {
     case "text":
-      return indent(p.text)
+      return indent(clean(p.text))
     case "thinking":
-      return indent(Style.dim(p.text), `  ${Style.dim("│")} `)
+      return indent(Style.dim(clean(p.text)), `  ${Style.dim("│")} `)
     case "image":
-      return indent(Style.dim(`[image ${p.mimeType ?? "unknown type"}, ${p.url.length} chars]`))
+      return indent(Style.dim(`[image ${clean(p.mimeType ?? "unknown type")}, ${p.url.length} chars]`))
     case "file":
-      return indent(Style.dim(`[file ${p.path}${p.mimeType === null ? "" : ` (${p.mimeType})`}]`))
+      return indent(Style.dim(clean(`[file ${p.path}${p.mimeType === null ? "" : ` (${p.mimeType})`}]`)))
     case "tool_call":
-      return indent(`${Style.yellow("→")} ${Style.bold(p.name)} ${Style.dim(p.arguments)}`)
+      return indent(`${Style.yellow("→")} ${Style.bold(clean(p.name))} ${Style.dim(clean(p.arguments))}`)
     case "tool_result":
-      return indent(limitLines(p.content, MAX_TOOL_LINES), `  ${Style.dim("│")} `)
+      return indent(limitLines(clean(p.content), MAX_TOOL_LINES), `  ${Style.dim("│")} `)
   }
 }
 
@@ -99,22 +105,25 @@ const roleLabel = (message: Message): string => {
 /**
  * A transcript: a header (title, id, directory, model, times, usage) and every
  * message with its parts; long tool results are cut to 40 lines with a note.
+ * `clean` is applied to every text that comes from the file (e.g.
+ * `Terminal.sanitize` on a terminal; default: as it is).
  *
  * @since 0.1.0
  * @category rendering
  */
-export const transcript = (load: TailLoad): string => {
+export const transcript = (load: TailLoad, options: { readonly clean?: ((text: string) => string) | undefined } = {}): string => {
   const s: Session = load.session
+  const clean = options.clean ?? identity
   const lines: Array<string> = [
-    Style.bold(s.title ?? "(untitled)"),
-    Style.dim(`id ${s.id}  agent ${s.agent}${s.metadata.model === null ? "" : `  model ${s.metadata.model}`}`),
-    Style.dim(`directory ${s.metadata.directory ?? "-"}`),
+    Style.bold(clean(s.title ?? "(untitled)")),
+    Style.dim(clean(`id ${s.id}  agent ${s.agent}${s.metadata.model === null ? "" : `  model ${s.metadata.model}`}`)),
+    Style.dim(clean(`directory ${s.metadata.directory ?? "-"}`)),
     Style.dim(`created ${shortTime(s.createdAt)}  updated ${shortTime(s.updatedAt)} UTC  tokens ${s.usage.promptTokens} prompt / ${s.usage.completionTokens} completion`)
   ]
   if (load.dropped > 0) lines.push(Style.dim(`… ${load.dropped} earlier messages and tool uses not shown`))
   for (const message of s.messages) {
     lines.push("", roleLabel(message))
-    for (const p of message.content) lines.push(part(p))
+    for (const p of message.content) lines.push(part(p, clean))
   }
   return lines.join("\n")
 }

@@ -119,18 +119,20 @@ describe("DurableSink", () => {
       expect((yield* later.read("abc")).map((r) => r.seq)).toEqual([1, 2, 3])
     }))
 
-  it("isDurable is true for exactly the seven 4.5.7 variants and codetether's SecretsRedacted and SessionForked", () => {
+  it("isDurable is true for exactly the seven 4.5.7 variants and codetether's SecretsRedacted, SessionForked and ModelFallback", () => {
     expect([...SessionEvent.durableTags].sort()).toEqual([
       "CompactionCompleted",
       "CompactionFailed",
       "CompactionStarted",
       "ContextTruncated",
+      "ModelFallback",
       "RlmComplete",
       "RlmSubcallFallback",
       "SecretsRedacted",
       "SessionForked",
       "TokenUsage"
     ])
+    expect(SessionEvent.isDurable(SessionEvent.make.stepLimitReached(2, 2))).toBe(false)
     expect(SessionEvent.isDurable(usage)).toBe(true)
     expect(SessionEvent.isDurable(SessionEvent.make.textChunk("x"))).toBe(false)
     expect(SessionEvent.isDurable(SessionEvent.make.done())).toBe(false)
