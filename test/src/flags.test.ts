@@ -128,7 +128,10 @@ describe("boolean flags never consume the next word", () => {
       const { put, cli, stored } = yield* setup
       put(Sessions.make({ id: "no" }))
       const result = yield* cli(["sessions", "delete", "--force", "no"])
-      expect([result.code, result.stdout]).toEqual([0, "Deleted session no\n"])
+      expect([result.code, result.stdout]).toEqual([
+        0,
+        "Deleted session no (moved to the trash: codetether sessions restore no brings it back)\n"
+      ])
       expect(stored()).toEqual([])
     }))
 
