@@ -163,14 +163,16 @@ export const command = Command.make("serve", {
 )
 
 /**
- * The service `serve` needs besides the agent's (the server token is
+ * The services `serve` needs besides the agent's (the server token is
  * resolved by the command itself, after its checks): the A2A task store in
- * the data dir.
+ * the data dir, and the search of the web page (`GET /api/search`): the
+ * data dir's own scanner, as `sessions search` uses.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = Layer.unwrap(Effect.promise(async () => {
   const A2ATaskStore = await import("../../services/A2ATaskStore.ts")
-  return A2ATaskStore.layerFileSystem
+  const SessionSearch = await import("../../services/SessionSearch.ts")
+  return Layer.mergeAll(A2ATaskStore.layerFileSystem, SessionSearch.layerFileSystem)
 }))

@@ -16,6 +16,7 @@ import * as Server from "../../src/Server.ts"
 import * as A2ATaskStore from "../../services/A2ATaskStore.ts"
 import * as DataDir from "../../services/DataDir.ts"
 import * as ServerToken from "../../services/ServerToken.ts"
+import * as SessionSearch from "../../services/SessionSearch.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
 import * as OpenAiServer from "./OpenAiServer.ts"
 import type { ScriptedServer } from "./ScriptedServer.ts"
@@ -62,7 +63,9 @@ export const make = (
     const layer = Layer.mergeAll(
       Codetether.layerAgentNoDepsWith({ cwd: repo }),
       ServerToken.layerValue(TOKEN),
-      A2ATaskStore.layerFileSystem
+      A2ATaskStore.layerFileSystem,
+      // as `codetether serve` runs: the data dir's own search
+      SessionSearch.layerFileSystem
     ).pipe(
       Layer.provideMerge(SessionStore.layerFileSystem),
       Layer.provideMerge(DataDir.layerPath(dataDir)),
@@ -70,7 +73,7 @@ export const make = (
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
     )
     const context = yield* Layer.build(layer).pipe(Effect.orDie)
-    const running = yield* Server.make({ port: 0, directory: repo, ...options }).pipe(
+    const running = yield* Server.make({ port: 0, directory: repo, webRoot: false, ...options }).pipe(
       Effect.provide(context),
       Effect.orDie
     )
