@@ -221,7 +221,11 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
     if (event.type === "Thinking" && !liveRef.current.running) synced.current = false
     // someone else's prompt: who holds the session (its first Thinking comes before it takes the lease, the next ones after)
     if (from === "follower" && (event.type === "Thinking" || event.type === "ToolCallStart") && leaseRef.current?.holder == null) void loadLease()
-    if (event.type === "Done") scheduleRefresh()
+    if (event.type === "Done") {
+      // the prompt let go of the session; the server confirms in a moment
+      setLease((current) => (current === null ? current : { ...current, holder: null, message: null, here: false }))
+      scheduleRefresh()
+    }
     setLive((current) => applyLive(current, event))
   }
 
