@@ -17,6 +17,7 @@ import { benchLargeSession } from "./large.ts"
 import { benchSearch } from "./search.ts"
 import { benchServe } from "./serve.ts"
 import { benchStore } from "./store.ts"
+import { benchWeb } from "./web.ts"
 import { benchWriters } from "./writers.ts"
 
 const args = process.argv.slice(2)
@@ -32,6 +33,7 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["claude", "Claude Code import and redaction (issue 13)", (work) => benchClaude(work, quick)],
   ["search", "sessions search (issue 13)", (work) => benchSearch(work, quick)],
   ["serve", "codetether serve under load (issue 10)", (work) => benchServe(work, quick)],
+  ["web", "The web page of codetether serve (issue 14)", (work) => benchWeb(work, quick)],
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

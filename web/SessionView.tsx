@@ -33,6 +33,9 @@ interface Live {
 
 const IDLE: Live = { items: [], running: false, own: false, status: "", stepText: -1 }
 
+/** Messages of a session's first paint: its end, read fast (`?tail=`); the whole session follows. */
+const FIRST_PAINT_MESSAGES = 150
+
 /** How often the holder of the lease is asked while nothing runs here (ms). */
 const LEASE_POLL_MS = 4000
 
@@ -132,6 +135,8 @@ const stepOf = (event: LiveEvent): UsageStep | undefined => {
 
 export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
   const [session, setSession] = useState<Session | null>(null)
+  /** `session` holds only the last messages (the whole one is on its way). */
+  const [partial, setPartial] = useState(false)
   const [usage, setUsage] = useState<SessionUsage | null>(null)
   const [steps, setSteps] = useState<ReadonlyArray<UsageStep>>([])
   const [lease, setLease] = useState<SessionLease | null>(null)
@@ -153,14 +158,38 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
   const opened = useRef(0)
   /** A SessionSync arrived since the last prompt started (else the transcript is read again when it ends). */
   const synced = useRef(true)
+  /** SessionSyncs applied: a read that started before one is older than it. */
+  const syncs = useRef(0)
 
   const base = `/api/session/${Api.segment(id)}`
 
   const loadSession = async () => {
+    const before = syncs.current
     performance.mark(`codetether:fetch:${id}`)
     const loaded = await Api.getJson<Session>(base)
     performance.measure(`codetether:fetch-session:${id}`, `codetether:fetch:${id}`)
+    if (syncs.current !== before) return
     setSession(loaded)
+    setPartial(false)
+  }
+  /** The whole session was read since the view opened (a first paint from the end must not replace it). */
+  const wholeLoaded = useRef(false)
+  /**
+   * A fast first paint: the session's last messages (`?tail=`), read while
+   * the view starts following; the whole session, read once following,
+   * replaces it. A search hit needs the whole session's indices: no tail then.
+   */
+  const paintEnd = async (generation: number) => {
+    const end = await Api.getJson<Session>(`${base}?tail=${FIRST_PAINT_MESSAGES}`)
+    if (generation !== opened.current || wholeLoaded.current) return
+    setSession(end)
+    setPartial(end.messages.length >= FIRST_PAINT_MESSAGES || end.tool_uses.length >= FIRST_PAINT_MESSAGES)
+  }
+  const loadWhole = async (generation: number) => {
+    await loadSession()
+    if (generation !== opened.current) return
+    wholeLoaded.current = true
+    performance.measure(`codetether:open-to-whole:${id}`, `codetether:open:${id}`)
   }
   const loadUsage = async () => {
     const u = await Api.getJson<SessionUsage>(`${base}/usage`)
@@ -215,7 +244,9 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
       const copy = event.data.session as Session | undefined
       if (copy !== undefined && copy.id === id) {
         synced.current = true
+        syncs.current++
         setSession(copy)
+        setPartial(false)
       }
     }
     if (event.type === "Thinking" && !liveRef.current.running) synced.current = false
@@ -229,10 +260,11 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
     setLive((current) => applyLive(current, event))
   }
 
-  // open: usage (its last_seq) → follow from there → the transcript once following
+  // open: the end of the transcript at once; usage (its last_seq) → follow from there → the whole transcript once following
   useEffect(() => {
     const generation = ++opened.current
     setSession(null)
+    setPartial(false)
     setUsage(null)
     setSteps([])
     setLease(null)
@@ -241,7 +273,9 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
     appliedSeq.current = 0
     ownRunning.current = false
     awaitingFollowerDone.current = false
+    wholeLoaded.current = false
     performance.mark(`codetether:open:${id}`)
+    if (focusMessage === undefined) void paintEnd(generation).catch(() => undefined)
     let stop: (() => void) | undefined
     void (async () => {
       let after = 0
@@ -268,7 +302,7 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
         onOpen: (reconnected) => {
           if (generation !== opened.current) return
           // the transcript as of now; after a reconnection it may have missed a SessionSync
-          void loadSession().catch((e) => setError(e instanceof Error ? e.message : String(e)))
+          void (reconnected ? loadSession() : loadWhole(generation)).catch((e) => setError(e instanceof Error ? e.message : String(e)))
           void loadLease()
           if (reconnected) {
             if (!liveRef.current.own) setLive((current) => ({ ...current, items: current.items.filter((i) => i.kind === "error") }))
@@ -291,10 +325,10 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
   const transcript = useMemo(() => {
     if (session === null) return null
     const start = performance.now()
-    const built = Model.build(session)
+    const built = Model.build(session, partial)
     performance.measure(`codetether:build-rows:${id}`, { start, end: performance.now() })
     return built
-  }, [session])
+  }, [session, partial])
 
   const send = async () => {
     const text = message.trim()
@@ -369,7 +403,7 @@ export function SessionView({ focusMessage, id, onChanged, onFocus }: Props) {
           <code title="Session id">{id}</code>
           {session !== null && <span title={session.metadata.directory ?? ""}>{Format.shortPath(session.metadata.directory ?? null, 3)}</span>}
           {session?.metadata.model != null && <span>{session.metadata.model}</span>}
-          {session !== null && <span>{`${session.messages.length} messages`}</span>}
+          {session !== null && <span>{partial ? "loading all messages…" : `${session.messages.length} messages`}</span>}
           {u !== undefined && <span>{`${Format.tokens(u.total_tokens)} tokens`}</span>}
           {usage !== null && <span title={usage.from_steps ? "sum of the steps" : `total priced at ${usage.model ?? "an unknown model"}`}>{Format.cost(usage.cost_usd)}</span>}
         </div>

@@ -77,6 +77,15 @@ export function Transcript({ focusMessage, live, model, onPainted }: Props) {
     const before = positioned.current
     positioned.current = { model, focus: focusMessage }
     const first = before === undefined
+    if (!first && before.model.partial && !model.partial && focusMessage === undefined) {
+      // the whole session replaced its last messages: the reader stays on the same message (counted from the end)
+      const top = list.getVirtualItems().find((v) => v.end > (list.scrollOffset ?? 0))
+      const atEnd = list.isAtEnd(48)
+      const fromEnd = top === undefined ? 0 : before.model.rows.length - top.index
+      if (atEnd || top === undefined) list.scrollToIndex(rows.length - 1, { align: "end" })
+      else list.scrollToIndex(Math.max(0, rows.length - fromEnd), { align: "start" })
+      return
+    }
     if (!first && before.focus === focusMessage) return
     const target = focusMessage === undefined ? -1 : model.rowOfMessage[focusMessage] ?? -1
     if (target >= 0) {
@@ -195,30 +204,30 @@ export function Transcript({ focusMessage, live, model, onPainted }: Props) {
     switch (row.kind) {
       case "message":
         return (
-          <article class={`msg msg-${row.message.role}`} data-message={row.index}>
+          <article class={`msg msg-${row.message.role}`} data-message={model.partial ? undefined : row.index}>
             <header class="msg-head">
               <span class="role">{roleLabel(row.message)}</span>
-              <span class="index">{`#${row.index}`}</span>
+              {!model.partial && <span class="index">{`#${row.index}`}</span>}
             </header>
             {row.message.content.map((part, i) => renderPart(part, `${row.key}:${i}`, row.tools, row.message.role === "user"))}
           </article>
         )
       case "results":
         return (
-          <article class="msg msg-tool" data-message={row.index}>
+          <article class="msg msg-tool" data-message={model.partial ? undefined : row.index}>
             <header class="msg-head">
               <span class="role">Tool result</span>
-              <span class="index">{`#${row.index}`}</span>
+              {!model.partial && <span class="index">{`#${row.index}`}</span>}
             </header>
             {row.results.map((r, i) => renderTool({ id: r.callId, name: "result", arguments: "{}", result: r.content, success: undefined, durationMs: undefined }, `${row.key}:${i}`))}
           </article>
         )
       case "compaction":
         return (
-          <article class="msg msg-compaction" data-message={row.index}>
+          <article class="msg msg-compaction" data-message={model.partial ? undefined : row.index}>
             <header class="msg-head">
               <span class="badge badge-compaction">{row.marker === "compression" ? "Context compacted" : "Context truncated"}</span>
-              <span class="index">{`#${row.index}`}</span>
+              {!model.partial && <span class="index">{`#${row.index}`}</span>}
             </header>
             <details>
               <summary>{row.marker === "compression" ? "Summary of the earlier conversation" : "Older messages were dropped"}</summary>

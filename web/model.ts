@@ -37,6 +37,12 @@ export type LiveItem =
   | { readonly kind: "error"; readonly text: string }
 
 export interface Transcript {
+  /**
+   * Only the last messages of the session are here (the first paint of a
+   * long session); message indices are then unknown, and row keys count
+   * from the end, so the rows keep their keys when the whole session comes.
+   */
+  readonly partial: boolean
   readonly rows: ReadonlyArray<Row>
   /** The row that shows message `i` (a tool result: the row of its call). */
   readonly rowOfMessage: Int32Array
@@ -51,9 +57,10 @@ const compactionOf = (message: Message): { marker: "compression" | "truncation";
   return undefined
 }
 
-/** Builds the rows of a stored session (linear in its size). */
-export const build = (session: Session): Transcript => {
+/** Builds the rows of a stored session (linear in its size); `partial`: its last messages only. */
+export const build = (session: Session, partial = false): Transcript => {
   const messages = session.messages
+  const keyOf = (index: number) => (partial ? `t${messages.length - index}` : `m${index}`)
   const uses = new Map<string, ToolUse>()
   for (const use of session.tool_uses) uses.set(use.id, use)
   // where each call is answered
@@ -79,16 +86,17 @@ export const build = (session: Session): Transcript => {
           orphans.push({ callId: part.tool_call_id, content: part.content })
         }
       }
-      if (orphans.length > 0 || rowOfMessage[index] === -1) {
+      // a partial transcript can start with results whose calls were cut off: left out until the whole one comes
+      if ((orphans.length > 0 || rowOfMessage[index] === -1) && !(partial && rows.length === 0)) {
         rowOfMessage[index] = rows.length
-        rows.push({ kind: "results", key: `m${index}`, index, results: orphans })
+        rows.push({ kind: "results", key: keyOf(index), index, results: orphans })
       }
       return
     }
     const compaction = compactionOf(message)
     rowOfMessage[index] = rows.length
     if (compaction !== undefined) {
-      rows.push({ kind: "compaction", key: `m${index}`, index, ...compaction })
+      rows.push({ kind: "compaction", key: keyOf(index), index, ...compaction })
       return
     }
     const tools: Array<ToolCard> = []
@@ -105,9 +113,9 @@ export const build = (session: Session): Transcript => {
         durationMs: undefined
       })
     }
-    rows.push({ kind: "message", key: `m${index}`, index, message, tools })
+    rows.push({ kind: "message", key: keyOf(index), index, message, tools })
   })
-  return { rows, rowOfMessage }
+  return { partial, rows, rowOfMessage }
 }
 
 /** The text of a message's text parts. */
