@@ -679,6 +679,11 @@ export type Requirements =
  * once; {@link Running} `shutdown` stops it gracefully first). Fails with
  * `ServeError` when the address cannot be bound (e.g. the port is taken).
  *
+ * `GET /api/search` uses the `SessionSearch` of the environment when there
+ * is one (the CLI provides the one that fits its store), else it searches
+ * through the store (`SessionSearch.makeStore`: each session loaded in turn).
+ * The web page is read once, here, from `options.webRoot`.
+ *
  * @since 0.1.0
  * @category constructors
  */

@@ -163,16 +163,14 @@ export const command = Command.make("serve", {
 )
 
 /**
- * The services `serve` needs besides the agent's (the server token is
+ * The service `serve` needs besides the agent's (the server token is
  * resolved by the command itself, after its checks): the A2A task store in
- * the data dir, and the search of the web page (`GET /api/search`): the
- * data dir's own scanner, as `sessions search` uses.
+ * the data dir.
  *
  * @since 0.1.0
  * @category layers
  */
 export const layer = Layer.unwrap(Effect.promise(async () => {
   const A2ATaskStore = await import("../../services/A2ATaskStore.ts")
-  const SessionSearch = await import("../../services/SessionSearch.ts")
-  return Layer.mergeAll(A2ATaskStore.layerFileSystem, SessionSearch.layerFileSystem)
+  return A2ATaskStore.layerFileSystem
 }))

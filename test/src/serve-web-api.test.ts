@@ -8,9 +8,10 @@ import { describe, expect, it } from "@effect/vitest"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import * as NodeHttp from "node:http"
 import type * as ServerApi from "../../schemas/ServerApi.ts"
+import * as SessionSearch from "../../services/SessionSearch.ts"
 import * as WebPage from "../../src/WebPage.ts"
 import * as OpenAiServer from "../utils/OpenAiServer.ts"
 import type { RecordedRequest } from "../utils/ScriptedServer.ts"
@@ -114,6 +115,25 @@ describe("codetether serve: routes of the web page", () => {
       for (const query of ["", "?q=", "?q=x&limit=0", "?q=x&limit=1001"]) {
         expect((yield* promise(() => h.fetch(`/api/search${query}`))).status, query).toBe(400)
       }
+    }))
+
+  it.live("GET /api/search uses the SessionSearch the app provides; without one it searches through the store", () =>
+    Effect.gen(function*() {
+      const stub = SessionSearch.SessionSearch.of({
+        search: (query) =>
+          Stream.make({ sessionId: "from-the-app", messageIndex: 7, role: "assistant" as const, snippet: `found ${query.query}`, title: "stub" })
+      })
+      const provided = yield* Serve.make({ search: stub })
+      expect(yield* promise(() => provided.fetch("/api/search?q=abc").then(json))).toEqual([
+        { session_id: "from-the-app", message_index: 7, role: "assistant", snippet: "found abc", title: "stub" }
+      ])
+      const none = yield* Serve.make({ search: "none" })
+      const id = yield* promise(() => none.createSession())
+      none.model.enqueue(OpenAiServer.text("the needle is here"))
+      yield* promise(() => none.post(`/api/session/${id}/prompt`, { message: "look for it" }))
+      expect(yield* promise(() => none.fetch("/api/search?q=needle").then(json))).toEqual([
+        { session_id: id, message_index: 1, role: "assistant", snippet: "the needle is here", title: "look for it" }
+      ])
     }))
 
   it.live("GET /api/session/{id}/usage: each round trip with its seq, tokens and cost, and the log's last seq", () =>

@@ -44,7 +44,14 @@ export interface Harness {
 }
 
 export const make = (
-  options: Partial<Server.Options> & { readonly env?: Record<string, string> } = {}
+  options: Partial<Server.Options> & {
+    readonly env?: Record<string, string>
+    /**
+     * The `SessionSearch` the app provides (default: the data dir's scanner,
+     * as the CLI does); `"none"`: none, the server searches through the store.
+     */
+    readonly search?: "none" | SessionSearch.SessionSearch["Service"]
+  } = {}
 ): Effect.Effect<Harness, never, Scope.Scope> =>
   Effect.gen(function*() {
     const root = yield* TempDir.make("codetether-serve-")
@@ -65,7 +72,11 @@ export const make = (
       ServerToken.layerValue(TOKEN),
       A2ATaskStore.layerFileSystem,
       // as `codetether serve` runs: the data dir's own search
-      SessionSearch.layerFileSystem
+      options.search === "none"
+        ? Layer.empty
+        : options.search === undefined
+        ? SessionSearch.layerFileSystem
+        : Layer.succeed(SessionSearch.SessionSearch, options.search)
     ).pipe(
       Layer.provideMerge(SessionStore.layerFileSystem),
       Layer.provideMerge(DataDir.layerPath(dataDir)),
@@ -73,7 +84,8 @@ export const make = (
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
     )
     const context = yield* Layer.build(layer).pipe(Effect.orDie)
-    const running = yield* Server.make({ port: 0, directory: repo, webRoot: false, ...options }).pipe(
+    const { env: _env, search: _search, ...serverOptions } = options
+    const running = yield* Server.make({ port: 0, directory: repo, webRoot: false, ...serverOptions }).pipe(
       Effect.provide(context),
       Effect.orDie
     )
