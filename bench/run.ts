@@ -18,6 +18,7 @@ import { benchSearch } from "./search.ts"
 import { benchServe } from "./serve.ts"
 import { benchPostgres, benchPostgresSearch } from "./postgres.ts"
 import { benchStore } from "./store.ts"
+import { benchWeb } from "./web.ts"
 import { benchWriters } from "./writers.ts"
 
 const args = process.argv.slice(2)
@@ -35,6 +36,7 @@ const suites: ReadonlyArray<readonly [string, string, (work: string) => Promise<
   ["serve", "codetether serve under load (issue 10)", (work) => benchServe(work, quick)],
   ["postgres", "PostgreSQL store (issue 9)", (work) => benchPostgres(work, quick)],
   ["postgres-search", "sessions search on PostgreSQL (issue 13)", (work) => benchPostgresSearch(work, quick)],
+  ["web", "The web page of codetether serve (issue 14)", (work) => benchWeb(work, quick)],
 ]
 
 const work = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), `codetether-bench-${process.pid}-`))

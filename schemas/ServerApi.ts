@@ -7,14 +7,17 @@
  * web page.
  *
  * Routes (every one needs `Authorization: Bearer <token>`, except the agent
- * card):
+ * card and the web page's files):
  *
  * | method | path | what |
  * |---|---|---|
- * | GET | `/api/session?offset&limit&directory` | `SessionSummary[]`, newest first (4.5.7's endpoint) |
+ * | GET | `/api/session?offset&limit&directory&usage` | `SessionSummary[]`, newest first (4.5.7's endpoint); `usage=true` adds `usage` and `cost_usd` |
+ * | GET | `/api/search?q&regex&directory&limit` | the messages where something was said, newest session first |
  * | POST | `/api/session` | a new session (`{directory, model?, agent?}`) in its on-disk encoding |
  * | GET | `/api/session/{id}?tail=N` | the session in its on-disk encoding (the bytes of `sessions show --json`) |
  * | DELETE | `/api/session/{id}` | delete it (`204`) |
+ * | GET | `/api/session/{id}/usage` | tokens and cost per model round trip (`token_usage` records), and the last durable `seq` |
+ * | GET | `/api/session/{id}/lease` | who holds the session's lease (a running prompt), if anyone |
  * | POST | `/api/session/{id}/prompt` | run a prompt: JSON `{text, session_id, steps}`, or SSE of its events |
  * | POST | `/api/session/{id}/cancel` | interrupt the running prompt as Ctrl-C does |
  * | GET | `/api/session/{id}/events` | SSE of the session's events from now on (`Last-Event-ID` replays) |
@@ -22,6 +25,7 @@
  * | GET | `/openapi.json` | this API as OpenAPI |
  * | POST | `/a2a` | the A2A JSON-RPC endpoint (Agent2Agent protocol v1.0) |
  * | GET | `/.well-known/agent-card.json` | the A2A agent card (public) |
+ * | GET | `/`, `/assets/{name}` | the web page and its files (public: the page asks for the token) |
  *
  * Errors are JSON `{"error": {"code", "message"}}`: `400` a bad id, query or
  * body; `401` a missing or wrong token; `404` no such session (or no prompt
@@ -46,7 +50,8 @@ import * as HttpApiSchema from "effect/http-api/HttpApiSchema"
 import * as HttpApiSecurity from "effect/http-api/HttpApiSecurity"
 import * as OpenApi from "effect/http-api/OpenApi"
 import { ImageAttachment } from "./ImageAttachment.ts"
-import { SessionSummary } from "./SessionSummary.ts"
+import * as SessionSummary_ from "./SessionSummary.ts"
+import { Usage } from "./Usage.ts"
 
 // ---------------------------------------------------------------------------
 // Errors: `{"error": {"code", "message"}}`, one class per status
@@ -356,6 +361,144 @@ export const ServerInfo = Schema.Struct({
  */
 export type ServerInfo = typeof ServerInfo.Type
 
+/**
+ * A row of `GET /api/session`: a `SessionSummary` (4.5.7's keys, in its
+ * order); with `?usage=true` also `usage` (the session's token usage) and
+ * `cost_usd` (US dollars; `null` when a model involved has no price), as
+ * `codetether sessions list --json --usage` prints them.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SessionListItem = Schema.Struct({
+  ...SessionSummary_.fields,
+  usage: Schema.optionalKey(Schema.NullOr(Usage)),
+  costUsd: Schema.optionalKey(Schema.NullOr(Schema.Number))
+}).pipe(Schema.encodeKeys({ ...SessionSummary_.wireKeys, costUsd: "cost_usd" }))
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type SessionListItem = typeof SessionListItem.Type
+
+/**
+ * Most hits `GET /api/search` returns (its `limit`, default 50).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_SEARCH_HITS = 1000
+
+/**
+ * One message where the searched text occurs (`codetether sessions search
+ * --json`, plus the session's title): its session, its index in the
+ * session's messages, its role, and a one-line snippet around the first
+ * match (about 160 characters, `…` where cut).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SearchHit = Schema.Struct({
+  session_id: Schema.String,
+  message_index: NonNegativeInt,
+  role: Schema.Literals(["system", "user", "assistant", "tool"]),
+  snippet: Schema.String,
+  title: Schema.NullOr(Schema.String)
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type SearchHit = typeof SearchHit.Type
+
+/**
+ * One model round trip of a session (a durable `token_usage` record):
+ * its `seq` in the durable log, when (`ts`), who spent the tokens
+ * (`source`), the model, tokens, the step's duration (ms), the index of
+ * its assistant message (`null` when not recorded), and its cost (US
+ * dollars, `null` when the model has no price).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const UsageStep = Schema.Struct({
+  seq: PositiveInt,
+  ts: Schema.String,
+  source: Schema.String,
+  model: Schema.String,
+  prompt_tokens: NonNegativeInt,
+  completion_tokens: NonNegativeInt,
+  cache_read_tokens: Schema.NullOr(NonNegativeInt),
+  cache_write_tokens: Schema.NullOr(NonNegativeInt),
+  message_index: Schema.NullOr(NonNegativeInt),
+  duration_ms: NonNegativeInt,
+  cost_usd: Schema.NullOr(Schema.Number)
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type UsageStep = typeof UsageStep.Type
+
+/**
+ * Answer of `GET /api/session/{id}/usage` (`services/SessionCost.ts`): the
+ * session's recorded `usage`, its `steps`, whether the steps add up to the
+ * usage (`from_steps`; else `cost_usd` is the total priced at `model`), the
+ * cost (US dollars, `null` when unknown) and `last_seq`, the `seq` of the
+ * last record of the session's durable log (`0` when empty): a page that
+ * follows `/events` with `Last-Event-ID: <last_seq>` misses no durable
+ * event written after this answer.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SessionUsage = Schema.Struct({
+  session_id: Schema.String,
+  usage: Usage,
+  model: Schema.NullOr(Schema.String),
+  from_steps: Schema.Boolean,
+  cost_usd: Schema.NullOr(Schema.Number),
+  last_seq: NonNegativeInt,
+  steps: Schema.Array(UsageStep)
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type SessionUsage = typeof SessionUsage.Type
+
+/**
+ * Answer of `GET /api/session/{id}/lease`: who holds the session's lease
+ * (`holder`, `null` when nobody: `SessionStore.holder`), the sentence a
+ * refused prompt would get (`message`, the `SessionBusy` message), and
+ * whether the holder is a prompt this server runs (`here`: then
+ * `POST …/cancel` stops it).
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SessionLease = Schema.Struct({
+  session_id: Schema.String,
+  holder: Schema.NullOr(Schema.Struct({
+    pid: Schema.Number,
+    host: Schema.String,
+    started_at: Schema.String,
+    purpose: Schema.Literals(["prompt", "save", "delete"])
+  })),
+  message: Schema.NullOr(Schema.String),
+  here: Schema.Boolean
+})
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export type SessionLease = typeof SessionLease.Type
+
 // ---------------------------------------------------------------------------
 // Groups
 // ---------------------------------------------------------------------------
@@ -374,11 +517,28 @@ export class Sessions extends HttpApiGroup.make("sessions")
       query: {
         offset: Schema.optional(NonNegativeInt),
         limit: Schema.optional(NonNegativeInt),
-        directory: Schema.optional(Schema.String)
+        directory: Schema.optional(Schema.String),
+        usage: Schema.optional(Schema.Boolean)
       },
-      success: Schema.Array(SessionSummary),
+      success: Schema.Array(SessionListItem),
       error: [BadRequest, ServerError]
-    }).annotate(OpenApi.Description, "Session summaries, newest updated_at first; offset/limit after sorting (default 0/100); directory filters as `sessions list` does"),
+    }).annotate(
+      OpenApi.Description,
+      "Session summaries, newest updated_at first; offset/limit after sorting (default 0/100); directory filters as `sessions list` does; usage=true adds each listed session's usage and cost_usd"
+    ),
+    HttpApiEndpoint.get("search", "/api/search", {
+      query: {
+        q: Schema.String,
+        regex: Schema.optional(Schema.Boolean),
+        directory: Schema.optional(Schema.String),
+        limit: Schema.optional(PositiveInt.check(Schema.isLessThanOrEqualTo(MAX_SEARCH_HITS)))
+      },
+      success: Schema.Array(SearchHit),
+      error: [BadRequest, ServerError]
+    }).annotate(
+      OpenApi.Description,
+      "The messages where q occurs (plain text, case-sensitive; regex=true: an RE2 pattern), one hit per message, newest session first; at most limit hits (default 50)"
+    ),
     HttpApiEndpoint.post("create", "/api/session", {
       payload: CreateSession,
       success: SessionJson.pipe(HttpApiSchema.status(201)),
@@ -393,7 +553,17 @@ export class Sessions extends HttpApiGroup.make("sessions")
     HttpApiEndpoint.delete("delete", "/api/session/:id", {
       params: idParams,
       error: [BadRequest, NotFound, Conflict, ServerError]
-    }).annotate(OpenApi.Description, "Deletes the session (refused with 409 while a prompt runs on it)")
+    }).annotate(OpenApi.Description, "Deletes the session (refused with 409 while a prompt runs on it)"),
+    HttpApiEndpoint.get("usage", "/api/session/:id/usage", {
+      params: idParams,
+      success: SessionUsage,
+      error: [BadRequest, NotFound, ServerError]
+    }).annotate(OpenApi.Description, "Tokens and cost per model round trip, the session's total, and the last durable seq"),
+    HttpApiEndpoint.get("lease", "/api/session/:id/lease", {
+      params: idParams,
+      success: SessionLease,
+      error: [BadRequest, ServerError]
+    }).annotate(OpenApi.Description, "Who holds the session's lease (a running prompt), if anyone, and whether it runs on this server")
   )
   .middleware(Authorization)
   .annotate(OpenApi.Title, "Sessions")
@@ -489,6 +659,29 @@ export class Public extends HttpApiGroup.make("public")
 {}
 
 /**
+ * The web page (`/`) and its files (`/assets/{name}`), served without a
+ * token: the page asks for it. Built into the package (`dist/web`); `404`
+ * when the package has no page or no such file.
+ *
+ * @since 0.1.0
+ * @category groups
+ */
+export class Web extends HttpApiGroup.make("web")
+  .add(
+    HttpApiEndpoint.get("page", "/", {
+      success: Schema.String.pipe(HttpApiSchema.asText({ contentType: "text/html" })),
+      error: NotFound
+    }).annotate(OpenApi.Description, "The web page: sessions, transcripts, live prompts, usage"),
+    HttpApiEndpoint.get("asset", "/assets/:name", {
+      params: { name: Schema.String },
+      success: Schema.Uint8Array.pipe(HttpApiSchema.asUint8Array()),
+      error: NotFound
+    }).annotate(OpenApi.Description, "A file of the web page (script, style sheet); names carry a content hash")
+  )
+  .annotate(OpenApi.Title, "Web page")
+{}
+
+/**
  * The whole API.
  *
  * @since 0.1.0
@@ -500,14 +693,15 @@ export class Api extends HttpApi.make("codetether")
   .add(System)
   .add(A2a)
   .add(Public)
+  .add(Web)
   .annotate(OpenApi.Title, "codetether serve")
   .annotate(OpenApi.Description, "Persistent AI coding-agent sessions (codetether-agent 4.5.7 compatible) over HTTP, SSE and A2A")
 {}
 
 /**
- * The groups whose routes need no token.
+ * The groups whose routes need no token: the agent card and the web page.
  *
  * @since 0.1.0
  * @category security
  */
-export const PUBLIC_GROUPS: ReadonlySet<string> = new Set(["public"])
+export const PUBLIC_GROUPS: ReadonlySet<string> = new Set(["public", "web"])

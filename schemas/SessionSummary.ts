@@ -14,10 +14,14 @@ import type { Session } from "./Session.ts"
 import * as Timestamp from "./Timestamp.ts"
 
 /**
+ * The fields of {@link SessionSummary}, in wire order (camelCase; see
+ * {@link wireKeys}), for schemas that extend a summary (e.g. the server's
+ * listing rows with usage and cost).
+ *
  * @since 0.1.0
  * @category schemas
  */
-export const SessionSummary = Schema.Struct({
+export const fields = {
   id: Schema.String,
   title: Schema.NullOr(Schema.String),
   createdAt: Timestamp.Timestamp,
@@ -25,11 +29,25 @@ export const SessionSummary = Schema.Struct({
   messageCount: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
   agent: Schema.String,
   directory: Schema.NullOr(Schema.String).pipe(Schema.withDecodingDefaultKey(Effect.succeed(null)))
-}).pipe(Schema.encodeKeys({
+}
+
+/**
+ * The snake_case wire keys of the camelCase {@link fields}.
+ *
+ * @since 0.1.0
+ * @category schemas
+ */
+export const wireKeys = {
   createdAt: "created_at",
   updatedAt: "updated_at",
   messageCount: "message_count"
-}))
+} as const
+
+/**
+ * @since 0.1.0
+ * @category schemas
+ */
+export const SessionSummary = Schema.Struct(fields).pipe(Schema.encodeKeys(wireKeys))
 
 /**
  * @since 0.1.0

@@ -17,6 +17,7 @@ import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -415,6 +416,16 @@ export class SessionStore extends Context.Service<SessionStore, {
     session: Session,
     options?: ForceOptions
   ) => Effect.Effect<Lease, SessionStoreError | SessionBusy | SessionConflict, Scope.Scope>
+  /**
+   * Who holds the session's lease now, without taking it: `Option.some`
+   * while a prompt holds it (or a short save or delete of another process
+   * is under way: `purpose` says which), `Option.none()` when nobody does:
+   * no lease, or one whose holder is gone (the next {@link lease} would take
+   * it over). The holder is the one a {@link SessionBusy} would name. A
+   * session that is not stored has no holder unless a prompt leased it
+   * before its first save. Reads only. Fails with `InvalidId` or `Io`.
+   */
+  readonly holder: (id: string) => Effect.Effect<Option.Option<LeaseHolder>, SessionStoreError>
   /**
    * A summary of every session, newest `updated_at` first (4.5.7
    * `list_sessions`). Files that are not sessions (corrupt, truncated, empty,
@@ -1150,6 +1161,19 @@ export const makeFileSystem = (
     } satisfies Lease
   })
 
+  const holder = Effect.fn("SessionStore.holder")(function*(id: string) {
+    yield* validateId(id)
+    // SessionLock.read never throws: a missing lock is undefined, anything unreadable "invalid"
+    const current = SessionLock.read(lockPathOf(id))
+    if (current === undefined || current === "invalid" || SessionLock.isStale(current)) return Option.none<LeaseHolder>()
+    return Option.some<LeaseHolder>({
+      pid: current.pid,
+      host: current.host,
+      startedAt: current.startedAt,
+      purpose: current.purpose
+    })
+  })
+
   const list = Effect.fnUntraced(function*() {
     const paths = yield* listCandidates()
     const summaries = yield* Effect.forEach(paths, (path) =>
@@ -1240,6 +1264,7 @@ export const makeFileSystem = (
     listTrash,
     purge,
     lease,
+    holder,
     list: list(),
     listForDirectory,
     lastForDirectory
@@ -1495,6 +1520,9 @@ export const makeMemory = (): SessionStore["Service"] => {
     listTrash,
     purge,
     lease,
+    holder: Effect.fn("SessionStore.holder")(function*(id: string) {
+      return Option.fromUndefinedOr(leases.get(yield* validateId(id))?.holder)
+    }),
     list: list(),
     listForDirectory,
     lastForDirectory

@@ -715,6 +715,27 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
       yield* sleep(10)
     })
 
+  /**
+   * Who holds the session's lease now, without taking it: the holder a
+   * refused lease would name (a live lease row, or the backend holding the
+   * advisory lock for a short write), `none` when it is free. A row whose
+   * holder's backend no longer holds the lock is `none`: the next `lease`
+   * takes it over.
+   */
+  const holder = Effect.fn("SessionStore.holder")(function*(id: string) {
+    yield* validateId(id)
+    yield* ready(id)
+    const key = lockKey(id)
+    return yield* Effect.gen(function*() {
+      const row = yield* pool.leaseRow({ id, hi: key.hi, lo: key.lo })
+      if (Option.isSome(row) && row.value.live) return Option.some(holderOfRow(row.value))
+      return yield* lockHolder(key)
+    }).pipe(
+      Effect.mapError((e) => (isSqlFailure(e) ? sqlFailure(`Cannot read the lease of session ${id}`)(e) : e)),
+      Effect.mapError(ioError(id))
+    )
+  })
+
   // --- retries and recovery --------------------------------------------------
 
   /**
@@ -1557,6 +1578,7 @@ export const make = (db: Postgres.Database, options: Pick<PostgresOptions, "retr
     listTrash,
     purge,
     lease,
+    holder,
     list,
     listForDirectory,
     lastForDirectory

@@ -26,6 +26,7 @@
 import * as NodeFs from "node:fs"
 import * as NodeHttp from "node:http"
 import type { AddressInfo } from "node:net"
+import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -34,6 +35,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
@@ -61,12 +63,15 @@ import * as PromptRunner from "../services/PromptRunner.ts"
 import type * as ProviderRegistry from "../services/ProviderRegistry.ts"
 import * as ServerToken from "../services/ServerToken.ts"
 import type * as SessionBus from "../services/SessionBus.ts"
+import * as SessionCost from "../services/SessionCost.ts"
 import * as SessionEvents from "../services/SessionEvents.ts"
 import type * as SessionLoop from "../services/SessionLoop.ts"
+import * as SessionSearch from "../services/SessionSearch.ts"
 import * as SessionStore from "../services/SessionStore.ts"
 import type * as SystemPrompt from "../services/SystemPrompt.ts"
 import type * as ToolRegistry from "../services/ToolRegistry.ts"
 import * as Version from "./version.ts"
+import * as WebPage from "./WebPage.ts"
 
 /**
  * Options of {@link make}.
@@ -91,6 +96,11 @@ export interface Options {
   readonly pollInterval?: number | undefined
   /** Durable events a follower may fall behind before it is disconnected (default 10,000). */
   readonly maxLag?: number | undefined
+  /**
+   * The web page's directory (`index.html`, `assets/`), read once at start;
+   * default: the package's own (`dist/web`); `false`: no page (`/` is 404).
+   */
+  readonly webRoot?: string | false | undefined
 }
 
 /**
@@ -261,11 +271,42 @@ interface HandlerContext {
   readonly maxLag: number | undefined
 }
 
+/** A step of `SessionCost` in the wire shape of `ServerApi.UsageStep`. */
+const usageStep = (step: SessionCost.Step): ServerApi.UsageStep => ({
+  seq: step.seq,
+  ts: step.ts,
+  source: step.source,
+  model: step.model,
+  prompt_tokens: step.promptTokens,
+  completion_tokens: step.completionTokens,
+  cache_read_tokens: step.cacheReadTokens,
+  cache_write_tokens: step.cacheWriteTokens,
+  message_index: step.messageIndex,
+  duration_ms: step.durationMs,
+  cost_usd: step.costUsd
+})
+
 const sessionsHandlers = (ctx: HandlerContext) =>
   HttpApiBuilder.group(ServerApi.Api, "sessions", Effect.fn(function*(handlers) {
     const store = yield* SessionStore.SessionStore
     const config = yield* CodetetherConfig.CodetetherConfig
+    const sink = yield* DurableSink.DurableSink
+    const runner = yield* PromptRunner.PromptRunner
+    // the data dir's own search when the app provides one (the CLI: the file scanner), else any store's
+    const search = Option.getOrElse(yield* Effect.serviceOption(SessionSearch.SessionSearch), () => SessionSearch.makeStore(store))
     const scope = yield* Effect.scope
+    /** The cost report of a session (header and usage only, and its durable log) and its log's last seq. */
+    const usageOf = (id: string) =>
+      Effect.gen(function*() {
+        const { session } = yield* store.loadTail(id, 0)
+        const records = yield* sink.read(id).pipe(
+          Effect.catch((e) => Effect.as(Effect.logWarning(`cannot read the durable log of ${id}: ${e.message}`), []))
+        )
+        return {
+          report: SessionCost.report(session, records, config.pricing, config.model),
+          lastSeq: records.length === 0 ? 0 : records[records.length - 1]!.seq
+        }
+      })
     // Concurrent listings of the same directory share one store listing (it
     // reads every session: seconds for 10,000 of them). It runs in the
     // server's scope, so a client that gives up does not cancel it for the others.
@@ -288,8 +329,55 @@ const sessionsHandlers = (ctx: HandlerContext) =>
         Effect.gen(function*() {
           const all = yield* listing(query.directory === undefined ? undefined : NodePath.resolve(ctx.directory, query.directory))
           const offset = query.offset ?? 0
-          return all.slice(offset, offset + (query.limit ?? 100))
+          const shown: ReadonlyArray<ServerApi.SessionListItem> = all.slice(offset, offset + (query.limit ?? 100))
+          if (query.usage !== true) return shown
+          // tokens and cost of each listed session; unknown (null) when it cannot be read (deleted meanwhile, ...)
+          return yield* Effect.forEach(shown, (summary) =>
+            usageOf(summary.id).pipe(
+              Effect.map(({ report }): ServerApi.SessionListItem => ({ ...summary, usage: report.usage, costUsd: report.costUsd })),
+              Effect.orElseSucceed((): ServerApi.SessionListItem => ({ ...summary, usage: null, costUsd: null }))
+            ), { concurrency: 4 })
         }).pipe(Effect.mapError(fromStoreError)),
+      search: ({ query }) =>
+        Effect.gen(function*() {
+          const directory = query.directory === undefined ? undefined : NodePath.resolve(ctx.directory, query.directory)
+          const hits = yield* Stream.runCollect(
+            search.search({ query: query.q, regex: query.regex, directory }).pipe(Stream.take(query.limit ?? 50))
+          )
+          return Array.from(hits, (hit): ServerApi.SearchHit => ({ ...SessionSearch.toJson(hit), title: hit.title }))
+        }).pipe(Effect.mapError((e) =>
+          e._tag === "SessionSearchError"
+            ? apiError(e.reason === "InvalidQuery" ? 400 : 500, e.reason, e.message)
+            : fromStoreError(e)
+        )),
+      usage: ({ params }) =>
+        Effect.gen(function*() {
+          yield* validId(params.id)
+          const { lastSeq, report } = yield* usageOf(params.id)
+          return {
+            session_id: report.sessionId,
+            usage: report.usage,
+            model: report.model,
+            from_steps: report.fromSteps,
+            cost_usd: report.costUsd,
+            last_seq: lastSeq,
+            steps: report.steps.map(usageStep)
+          } satisfies ServerApi.SessionUsage
+        }).pipe(Effect.mapError((e) => (e instanceof SessionStore.SessionStoreError ? fromStoreError(e) : e))),
+      lease: ({ params }) =>
+        Effect.gen(function*() {
+          yield* validId(params.id)
+          const holder = yield* store.holder(params.id).pipe(Effect.mapError(fromStoreError))
+          const here = (yield* runner.running).some((r) => r.sessionId === params.id)
+          if (Option.isNone(holder)) return { session_id: params.id, holder: null, message: null, here } satisfies ServerApi.SessionLease
+          const h = holder.value
+          return {
+            session_id: params.id,
+            holder: { pid: h.pid, host: h.host, started_at: h.startedAt, purpose: h.purpose },
+            message: SessionStore.busyMessage(params.id, h, NodeOs.hostname()),
+            here
+          } satisfies ServerApi.SessionLease
+        }),
       create: ({ payload }) =>
         Effect.gen(function*() {
           const directory = NodePath.resolve(ctx.directory, payload.directory)
@@ -423,6 +511,43 @@ const publicHandlers = HttpApiBuilder.group(ServerApi.Api, "public", Effect.fn(f
   return handlers.handleAll({ agentCard: () => Effect.succeed(card) })
 }))
 
+/** Headers of every file of the page. */
+const WEB_HEADERS = {
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cross-origin-resource-policy": "same-origin"
+}
+
+const webFile = (
+  request: HttpServerRequest.HttpServerRequest,
+  file: WebPage.File,
+  headers: Record<string, string>
+): HttpServerResponse.HttpServerResponse => {
+  const all = { ...WEB_HEADERS, ...headers, etag: file.etag }
+  if (request.headers["if-none-match"] === file.etag) return HttpServerResponse.empty({ status: 304, headers: all })
+  return HttpServerResponse.uint8Array(file.bytes, { contentType: file.contentType, headers: all })
+}
+
+const webHandlers = (page: WebPage.Page | undefined) =>
+  HttpApiBuilder.group(ServerApi.Api, "web", (handlers) =>
+    handlers.handleAll({
+      page: ({ request }) =>
+        page === undefined
+          ? Effect.fail(apiError(404, "NoWebPage", "this codetether has no web page built in (npm run build:web builds it)") as ServerApi.NotFound)
+          : Effect.succeed(webFile(request, page.index, {
+            "cache-control": "no-cache",
+            "content-security-policy": WebPage.CONTENT_SECURITY_POLICY,
+            "x-frame-options": "DENY"
+          })),
+      asset: ({ params, request }) => {
+        const file = page?.assets.get(params.name)
+        return file === undefined
+          ? Effect.fail(apiError(404, "NotFound", `no file ${params.name} in the web page`) as ServerApi.NotFound)
+          // names carry a content hash: a name always means the same bytes
+          : Effect.succeed(webFile(request, file, { "cache-control": "public, max-age=31536000, immutable" }))
+      }
+    }))
+
 const authorization = Layer.effect(
   ServerApi.Authorization,
   Effect.gen(function*() {
@@ -554,6 +679,11 @@ export type Requirements =
  * once; {@link Running} `shutdown` stops it gracefully first). Fails with
  * `ServeError` when the address cannot be bound (e.g. the port is taken).
  *
+ * `GET /api/search` uses the `SessionSearch` of the environment when there
+ * is one (the CLI provides the one that fits its store), else it searches
+ * through the store (`SessionSearch.makeStore`: each session loaded in turn).
+ * The web page is read once, here, from `options.webRoot`.
+ *
  * @since 0.1.0
  * @category constructors
  */
@@ -574,6 +704,10 @@ export const make = Effect.fn("Server.make")(function*(options: Options) {
   const url = `http://${urlHost(host)}:${address.port}`
 
   const ctx: HandlerContext = { directory, closing, pollInterval: options.pollInterval, maxLag: options.maxLag }
+  const webRoot = options.webRoot === undefined ? WebPage.locate() : options.webRoot
+  const page = webRoot === false || webRoot === undefined ? undefined : yield* Effect.try(() => WebPage.load(webRoot)).pipe(
+    Effect.catch((e) => Effect.as(Effect.logWarning(`the web page in ${webRoot} is not served: ${String(e.cause)}`), undefined))
+  )
   const services = Layer.mergeAll(
     PromptRunner.layer({ maxPrompts: options.maxPrompts }),
     Layer.succeedContext(httpServer)
@@ -583,7 +717,8 @@ export const make = Effect.fn("Server.make")(function*(options: Options) {
     promptsHandlers(ctx),
     systemHandlers(ctx),
     a2aHandlers,
-    publicHandlers
+    publicHandlers,
+    webHandlers(page)
   ).pipe(
     Layer.provide(A2A.layer({ url: `${url}/a2a`, version: Version.version, directory })),
     Layer.provideMerge(authorization)

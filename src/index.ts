@@ -107,4 +107,6 @@ export * as ToolUse from "../schemas/ToolUse.ts"
 /** @since 0.1.0 */
 export * as Usage from "../schemas/Usage.ts"
 /** @since 0.1.0 */
+export * as WebPage from "./WebPage.ts"
+/** @since 0.1.0 */
 export * as WorkspaceIndex from "../schemas/WorkspaceIndex.ts"

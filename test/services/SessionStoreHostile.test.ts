@@ -9,7 +9,7 @@ import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer, Option } from "effect"
 import * as SessionEvent from "../../schemas/SessionEvent.ts"
 import * as DataDir from "../../services/DataDir.ts"
 import * as DurableSink from "../../services/DurableSink.ts"
@@ -82,6 +82,29 @@ describe("SessionStore.layerFileSystem: leases, identity and a hostile data dir"
       yield* store.delete(session.id)
       expect(NodeFs.existsSync(file(session.id))).toBe(false)
       expect(NodeFs.existsSync(lock)).toBe(false)
+    }))
+
+  it.effect("holder reads the lock file: none for a gone holder or garbage, the holder for a live one of another host", () =>
+    Effect.gen(function*() {
+      const { store, file, workspace } = yield* setup
+      const session = yield* store.save(Sessions.make({ directory: workspace }))
+      const lock = `${file(session.id)}.lock`
+      NodeFs.writeFileSync(lock, lockJson({ pid: deadPid(), host: NodeOs.hostname() }))
+      expect(yield* store.holder(session.id)).toEqual(Option.none())
+      NodeFs.writeFileSync(lock, lockJson({ pid: process.ppid, host: NodeOs.hostname(), process_start: "1" }))
+      expect(yield* store.holder(session.id)).toEqual(Option.none())
+      NodeFs.writeFileSync(lock, "not a lock")
+      expect(yield* store.holder(session.id)).toEqual(Option.none())
+      NodeFs.writeFileSync(lock, lockJson({ pid: 4242, host: "build-7.example", started_at: "2026-11-30T18:02:11.000Z" }))
+      expect(yield* store.holder(session.id)).toEqual(
+        Option.some({ pid: 4242, host: "build-7.example", startedAt: "2026-11-30T18:02:11.000Z", purpose: "prompt" })
+      )
+      // a live process of this host (the parent, with its real start time) holding a short save
+      NodeFs.writeFileSync(lock, lockJson({ pid: process.ppid, host: NodeOs.hostname(), purpose: "save" }))
+      expect(Option.getOrThrow(yield* store.holder(session.id))).toMatchObject({ pid: process.ppid, purpose: "save" })
+      // reading touched nothing
+      expect(JSON.parse(NodeFs.readFileSync(lock, "utf8")).purpose).toBe("save")
+      NodeFs.rmSync(lock)
     }))
 
   it.effect("a lock of another host is never taken over silently; force takes it with a warning", () =>

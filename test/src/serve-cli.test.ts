@@ -166,6 +166,29 @@ describe("codetether serve (the binary)", () => {
       expect(again.stderr()).toBe("")
     }), 30_000)
 
+  it.live("the binary serves the web page built into the package, without a token; the API still needs it", () =>
+    Effect.gen(function*() {
+      const w = yield* workspace()
+      const p = yield* w.serve(["--port", "0"])
+      const url = yield* promise(() => p.url)
+      const page = yield* promise(() => fetch(`${url}/`))
+      expect(page.status).toBe(200)
+      expect(page.headers.get("content-security-policy")).toContain("default-src 'none'")
+      const html = yield* promise(() => page.text())
+      // the page the package ships (dist/web, built by npm run build:web)
+      const shipped = NodeFs.readFileSync(NodePath.resolve(import.meta.dirname, "../../dist/web/index.html"), "utf8")
+      expect(html).toBe(shipped)
+      const assets = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1]!)
+      expect(assets).toHaveLength(2)
+      for (const asset of assets) {
+        const response = yield* promise(() => fetch(`${url}${asset}`))
+        expect(response.status, asset).toBe(200)
+        expect(response.headers.get("content-type")).toMatch(/^text\/(javascript|css); charset=utf-8$/)
+      }
+      expect((yield* promise(() => fetch(`${url}/api/session`))).status).toBe(401)
+      expect((yield* promise(() => authed(w.token())(`${url}/api/session`))).status).toBe(200)
+    }), 30_000)
+
   it.live("--host other than loopback needs CODETETHER_SERVER_TOKEN; with it no token file is written", () =>
     Effect.gen(function*() {
       const w = yield* workspace()

@@ -22,6 +22,7 @@ import * as Cli from "../utils/Cli.ts"
 import * as OpenAiServer from "../utils/OpenAiServer.ts"
 import type { RecordedRequest } from "../utils/ScriptedServer.ts"
 import * as Serve from "../utils/Serve.ts"
+import * as TempDir from "../utils/TempDir.ts"
 
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 
@@ -62,16 +63,21 @@ const eventually = (check: () => boolean, what: string, timeoutMs = 15_000) =>
 describe("codetether serve: authentication", () => {
   it.live("every route of the API definition refuses a missing or wrong token with 401; the agent card is public", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make()
+      // a page to serve: the web routes are public
+      const webRoot = NodePath.join(yield* TempDir.make("codetether-web-"), "web")
+      NodeFs.mkdirSync(NodePath.join(webRoot, "assets"), { recursive: true })
+      NodeFs.writeFileSync(NodePath.join(webRoot, "index.html"), "<!doctype html><title>codetether</title>")
+      NodeFs.writeFileSync(NodePath.join(webRoot, "assets", "app-1.js"), "export {}")
+      const h = yield* Serve.make({ webRoot })
       const id = yield* promise(() => h.createSession())
       const routes = Object.values(ServerApi.Api.groups).flatMap((group) =>
         Object.values(group.endpoints).map((endpoint) => ({
           group: group.identifier,
           method: endpoint.method,
-          path: endpoint.path.replace(":id", id)
+          path: endpoint.path.replace(":id", id).replace(":name", "app-1.js") + (endpoint.name === "search" ? "?q=x" : "")
         }))
       )
-      expect(routes.length).toBeGreaterThanOrEqual(11)
+      expect(routes.length).toBeGreaterThanOrEqual(16)
       for (const route of routes) {
         for (const auth of [false, "wrong-token", ""] as const) {
           const response = yield* promise(() =>
@@ -106,14 +112,19 @@ describe("codetether serve: authentication", () => {
       const h = yield* Serve.make()
       const document = yield* promise(() => h.fetch("/openapi.json").then(json))
       expect(Object.keys(document.paths).sort()).toEqual([
+        "/",
         "/.well-known/agent-card.json",
         "/a2a",
+        "/api/search",
         "/api/server",
         "/api/session",
         "/api/session/{id}",
         "/api/session/{id}/cancel",
         "/api/session/{id}/events",
+        "/api/session/{id}/lease",
         "/api/session/{id}/prompt",
+        "/api/session/{id}/usage",
+        "/assets/{name}",
         "/openapi.json"
       ])
       expect(Object.keys(document.paths["/api/session/{id}"]).sort()).toEqual(["delete", "get"])

@@ -16,6 +16,7 @@ import * as Server from "../../src/Server.ts"
 import * as A2ATaskStore from "../../services/A2ATaskStore.ts"
 import * as DataDir from "../../services/DataDir.ts"
 import * as ServerToken from "../../services/ServerToken.ts"
+import * as SessionSearch from "../../services/SessionSearch.ts"
 import * as OpenAiServer from "./OpenAiServer.ts"
 import type { ScriptedServer } from "./ScriptedServer.ts"
 import * as TempDir from "./TempDir.ts"
@@ -42,7 +43,14 @@ export interface Harness {
 }
 
 export const make = (
-  options: Partial<Server.Options> & { readonly env?: Record<string, string> } = {}
+  options: Partial<Server.Options> & {
+    readonly env?: Record<string, string>
+    /**
+     * The `SessionSearch` the app provides (default: the data dir's scanner,
+     * as the CLI does); `"none"`: none, the server searches through the store.
+     */
+    readonly search?: "none" | SessionSearch.SessionSearch["Service"]
+  } = {}
 ): Effect.Effect<Harness, never, Scope.Scope> =>
   Effect.gen(function*() {
     const root = yield* TempDir.make("codetether-serve-")
@@ -61,7 +69,13 @@ export const make = (
     const layer = Layer.mergeAll(
       Codetether.layerAgentNoDepsWith({ cwd: repo }),
       ServerToken.layerValue(TOKEN),
-      A2ATaskStore.layerFileSystem
+      A2ATaskStore.layerFileSystem,
+      // as `codetether serve` runs: the data dir's own search
+      options.search === "none"
+        ? Layer.empty
+        : options.search === undefined
+        ? SessionSearch.layerFileSystem
+        : Layer.succeed(SessionSearch.SessionSearch, options.search)
     ).pipe(
       Layer.provideMerge(Codetether.layerStoreNoDeps),
       Layer.provideMerge(DataDir.layerPath(dataDir)),
@@ -69,7 +83,8 @@ export const make = (
       Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
     )
     const context = yield* Layer.build(layer).pipe(Effect.orDie)
-    const running = yield* Server.make({ port: 0, directory: repo, ...options }).pipe(
+    const { env: _env, search: _search, ...serverOptions } = options
+    const running = yield* Server.make({ port: 0, directory: repo, webRoot: false, ...serverOptions }).pipe(
       Effect.provide(context),
       Effect.orDie
     )

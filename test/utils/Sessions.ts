@@ -42,3 +42,25 @@ export const make = (options: {
     usage: Usage.empty
   }
 }
+
+/**
+ * A long conversation of `count` messages (a multiple of 4): a user question,
+ * an assistant step with a `read` tool call, its result, an assistant answer
+ * with a code block; repeated.
+ */
+export const conversation = (count: number): Array<Message.Message> => {
+  const messages: Array<Message.Message> = []
+  for (let i = 0; i < count / 4; i++) {
+    messages.push(Message.text("user", `Question ${i}: what does \`step_${i}\` do?`))
+    messages.push({
+      role: "assistant",
+      content: [
+        { type: "text", text: `Let me look at **step_${i}**.` },
+        { type: "tool_call", id: `call_${i}`, name: "read", arguments: JSON.stringify({ path: `src/step_${i}.rs` }) }
+      ]
+    })
+    messages.push(Message.toolResult(`call_${i}`, `fn step_${i}() {\n    run(${i});\n}`))
+    messages.push(Message.text("assistant", `\`step_${i}\` calls \`run(${i})\`:\n\n\`\`\`rust\nfn step_${i}() { run(${i}) }\n\`\`\``))
+  }
+  return messages
+}

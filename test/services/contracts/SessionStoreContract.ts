@@ -5,7 +5,7 @@
  * store.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Stream } from "effect"
+import { Effect, Exit, Option, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import type * as Scope from "effect/Scope"
 import * as Message from "../../../schemas/Message.ts"
@@ -495,6 +495,38 @@ export const runContract = (name: string, makeStore: MakeStore): void => {
         expect(after.title).toBe("twice")
         yield* Effect.scoped(store.lease(after))
         yield* store.save({ ...after, title: "free again" })
+      }))
+
+    it.effect("holder names the lease's holder while it is held, and nobody before, after, or for another session", () =>
+      Effect.gen(function*() {
+        const store = yield* makeStore
+        const session = yield* store.save(Sessions.make())
+        const other = yield* store.save(Sessions.make())
+        expect(yield* store.holder(session.id)).toEqual(Option.none())
+        // an id nothing is stored under has no holder either
+        expect(yield* store.holder("never-stored")).toEqual(Option.none())
+        yield* Effect.scoped(Effect.gen(function*() {
+          const lease = yield* store.lease(session)
+          const held = yield* store.holder(session.id)
+          expect(held).toEqual(Option.some(lease.holder))
+          expect(Option.getOrThrow(held)).toMatchObject({ pid: process.pid, purpose: "prompt" })
+          // the holder is the one a refused lease names
+          const busy = failure(yield* Effect.exit(Effect.scoped(store.lease(session)))) as SessionStore.SessionBusy
+          expect(busy.holder).toEqual(Option.getOrThrow(held))
+          expect(yield* store.holder(other.id)).toEqual(Option.none())
+          // asking takes nothing: the lease still saves
+          yield* lease.save(Session.setTitle(session, "still mine", Sessions.at(100)))
+        }))
+        expect(yield* store.holder(session.id)).toEqual(Option.none())
+        // a new session leased before its first save has a holder too
+        const fresh = Sessions.make()
+        yield* Effect.scoped(Effect.gen(function*() {
+          yield* store.lease(fresh)
+          expect(Option.isSome(yield* store.holder(fresh.id))).toBe(true)
+        }))
+        for (const id of ["", "..", "a/b", "nul\u0000x"]) {
+          expect(failure(yield* Effect.exit(store.holder(id)))).toMatchObject({ reason: "InvalidId" })
+        }
       }))
 
     it.effect("a lease needs the current value: a stale copy or a new session with a stored id is refused", () =>
