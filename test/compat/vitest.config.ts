@@ -1,8 +1,7 @@
 /**
  * The compat run: the store and loop contract tests of the repository, with
  * `effect`, `@effect/platform-node`, `@effect/vitest` and `vitest` taken from
- * this directory's pinned lockfile (and `@effect/sql-pg`, whose effect must be
- * the same copy) (the newest effect 4.x when it was last
+ * this directory's pinned lockfile (the newest effect 4.x when it was last
  * updated) instead of the root's (the lowest supported, 4.1.0).
  *
  * The repository's sources import those packages by name; a resolver plugin
@@ -23,7 +22,7 @@ import { defineConfig, type Plugin } from "vitest/config"
 
 const here = import.meta.dirname
 const root = NodePath.resolve(here, "../..")
-const REDIRECTED = /^(effect|@effect\/platform-node|@effect\/sql-pg|@effect\/vitest|vitest)(\/.*)?$/
+const REDIRECTED = /^(effect|@effect\/platform-node|@effect\/vitest|vitest)(\/.*)?$/
 
 const fromHere = (): Plugin => ({
   name: "codetether-compat-resolve",
@@ -45,8 +44,6 @@ export default defineConfig({
       "test/services/SessionLoop.test.ts",
       "test/src/Testing.test.ts"
     ],
-    // the PostgreSQL store's contract runs here too, on a throwaway server
-    globalSetup: ["test/utils/PostgresGlobalSetup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     env: { NO_COLOR: "1", FORCE_COLOR: "0" }

@@ -1,6 +1,7 @@
 /**
  * The store operations derived from the contract (`last`, `listPaged`,
- * `listAll`), run against the in-memory, file-system and PostgreSQL stores; and
+ * `listAll`), run against the in-memory and file-system stores (PostgreSQL:
+ * SessionStoreContractPostgres.test.ts); and
  * `loadTailFromPath`, which reads a session file anywhere.
  */
 import { assert, describe, expect, it } from "@effect/vitest"
@@ -12,7 +13,6 @@ import * as Session from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as DataDir from "../../services/DataDir.ts"
 import * as SessionStore from "../../services/SessionStore.ts"
-import * as Postgres from "../utils/Postgres.ts"
 import * as Sessions from "../utils/Sessions.ts"
 import * as TempDir from "../utils/TempDir.ts"
 import { failure } from "./contracts/SessionStoreContract.ts"
@@ -27,14 +27,6 @@ runOperations(
     return yield* SessionStore.SessionStore.pipe(
       Effect.provide(SessionStore.layerFileSystem.pipe(Layer.provide(DataDir.layerPath(`${dir}/data`))))
     )
-  })
-)
-
-runOperations(
-  "layerPostgres",
-  Effect.gen(function*() {
-    const url = yield* Effect.promise(() => Postgres.database())
-    return (yield* Postgres.store(url)).store
   })
 )
 
