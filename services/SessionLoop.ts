@@ -104,6 +104,23 @@ import * as ToolRegistry from "./ToolRegistry.ts"
  * saved). The completed steps are saved and `Error` then `Done` published
  * before the failure is returned.
  *
+ * `cause` is typed: the {@link Common.ProviderError} of a `Provider` failure
+ * (its `reason` tells `Authentication` from `RateLimited`, `Server`,
+ * `Timeout`…, and `status` carries the HTTP status when there was one) or the
+ * {@link SessionStore.SessionStoreError} of a `Store` failure. It is absent
+ * only when codetether itself refused the provider (a repository's project
+ * config naming a provider of its own untrusted providers file). The lease
+ * errors `SessionBusy` and `SessionConflict` are not wrapped: the prompt fails
+ * with them directly (see {@link PromptError}).
+ *
+ * @example
+ * ```ts
+ * Effect.catchTag("SessionLoopError", (e) =>
+ *   e.cause?._tag === "ProviderError" && e.cause.reason === "RateLimited"
+ *     ? Effect.logWarning("rate limited, try later")
+ *     : Effect.fail(e))
+ * ```
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -111,8 +128,17 @@ export class SessionLoopError extends Schema.TaggedError<SessionLoopError>()("Se
   reason: Schema.Literals(["Provider", "Store"]),
   message: Schema.String,
   sessionId: Schema.String,
-  cause: Schema.optional(Schema.Defect())
-}) {}
+  cause: Schema.optional(Schema.Union([Common.ProviderError, SessionStore.SessionStoreError]))
+}) {
+  /** The provider's error when the prompt failed at the model (`reason: "Provider"`). */
+  get providerError(): Common.ProviderError | undefined {
+    return this.cause?._tag === "ProviderError" ? this.cause : undefined
+  }
+  /** The store's error when the session could not be read or saved (`reason: "Store"`). */
+  get storeError(): SessionStore.SessionStoreError | undefined {
+    return this.cause?._tag === "SessionStoreError" ? this.cause : undefined
+  }
+}
 
 /**
  * Options of one prompt.
@@ -131,6 +157,15 @@ export interface PromptOptions {
    * busy session fails the prompt at once with `SessionBusy`.
    */
   readonly force?: boolean | undefined
+  /**
+   * The model of this prompt, as a selector (`provider/model`, or a model
+   * name of the default provider); it wins over the session's
+   * `metadata.model` and the configuration's model for this prompt only and
+   * is not written into the session (set `metadata.model`, as `run --model`
+   * does, to keep it for later prompts). An unknown provider fails the prompt
+   * with a `Provider` {@link SessionLoopError} before anything is appended.
+   */
+  readonly model?: string | undefined
 }
 
 /**
@@ -245,6 +280,8 @@ interface Collected {
   readonly thinking: string
   readonly calls: ReadonlyArray<{ readonly id: string; readonly name: string; readonly arguments: string }>
   readonly usage: Usage.Usage
+  /** The stream's `Finish` reason (absent when the provider sent none). */
+  readonly finishReason: Provider.FinishReason | undefined
 }
 
 /** Collects one provider stream (4.5.7 `collect_stream_completion_with_events`), publishing text snapshots. */
@@ -258,6 +295,7 @@ const collect = (
   let cut: string | undefined
   let thinking = ""
   let usage = Usage.empty
+  let finishReason: Provider.FinishReason | undefined
   const calls = new Map<string, { id: string; name: string; arguments: string }>()
   return Stream.runForEach(stream, (event) => {
     switch (event._tag) {
@@ -288,11 +326,13 @@ const collect = (
       case "Usage":
         usage = event.usage
         return Effect.void
-      case "ToolCallEnd":
       case "Finish":
+        finishReason = event.reason
+        return Effect.void
+      case "ToolCallEnd":
         return Effect.void
     }
-  }).pipe(Effect.map(() => ({ text, thinking, calls: [...calls.values()], usage })))
+  }).pipe(Effect.map(() => ({ text, thinking, calls: [...calls.values()], usage, finishReason })))
 }
 
 const parseArguments = (text: string): { readonly ok: true; readonly value: unknown } | { readonly ok: false } => {
@@ -303,6 +343,36 @@ const parseArguments = (text: string): { readonly ok: true; readonly value: unkn
     return { ok: false }
   }
 }
+
+/**
+ * The attributes of a model call's span, from the OpenTelemetry GenAI
+ * semantic conventions (span `chat <model>`, kind client):
+ * `gen_ai.operation.name` (`chat`), `gen_ai.provider.name` (the registered
+ * provider's name: `openai`, `anthropic`, `ollama`…), `gen_ai.request.model`,
+ * `gen_ai.conversation.id` (the session id).
+ */
+const modelCallAttributes = (sessionId: string, selected: ProviderRegistry.Selected) => ({
+  "gen_ai.operation.name": "chat",
+  "gen_ai.provider.name": selected.provider.name,
+  "gen_ai.request.model": selected.model,
+  "gen_ai.conversation.id": sessionId
+})
+
+/**
+ * What a finished model call adds to its span: `gen_ai.usage.input_tokens`
+ * and `gen_ai.usage.output_tokens` (the provider's prompt and completion
+ * tokens), `gen_ai.response.finish_reasons` (one entry: the stream's finish
+ * reason) and the cache tokens when the provider reported them.
+ */
+const modelCallResult = (collected: Collected): Record<string, unknown> => ({
+  "gen_ai.usage.input_tokens": collected.usage.promptTokens,
+  "gen_ai.usage.output_tokens": collected.usage.completionTokens,
+  ...(collected.finishReason === undefined ? {} : { "gen_ai.response.finish_reasons": [collected.finishReason] }),
+  ...(collected.usage.cacheReadTokens === null ? {} : { "gen_ai.usage.cache_read.input_tokens": collected.usage.cacheReadTokens }),
+  ...(collected.usage.cacheWriteTokens === null
+    ? {}
+    : { "gen_ai.usage.cache_creation.input_tokens": collected.usage.cacheWriteTokens })
+})
 
 /** The mutable state of one prompt, read by the recovery on failure or interruption. */
 interface State {
@@ -549,7 +619,20 @@ export const make = Effect.gen(function*() {
     }
     yield* recordResult(state, call, output, success)
     state.pending.shift()
-  })
+    yield* Effect.annotateCurrentSpan(success ? { "codetether.tool.success": true } : {
+      "codetether.tool.success": false,
+      "error.type": "tool_error"
+    })
+  }, (effect, state, call) =>
+    Effect.withSpan(effect, `execute_tool ${call.name}`, {
+      attributes: {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": call.name,
+        "gen_ai.tool.call.id": call.id,
+        "gen_ai.tool.type": "function",
+        "gen_ai.conversation.id": state.session.id
+      }
+    }))
 
   /**
    * 4.5.7's event-stream audit record of an executed tool call
@@ -625,6 +708,12 @@ export const make = Effect.gen(function*() {
         Stream.tap(() => Effect.sync(() => (received = true)))
       )
       return collect(stream, selected.provider.nativeTools === false ? () => Effect.void : emit).pipe(
+        Effect.tap((collected) => Effect.annotateCurrentSpan(modelCallResult(collected))),
+        Effect.tapError((error) => Effect.annotateCurrentSpan("error.type", error.reason)),
+        Effect.withSpan(`chat ${selected.model}`, {
+          kind: "client",
+          attributes: modelCallAttributes(state.session.id, selected)
+        }),
         Effect.mapError((error): CallFailure => ({ error, received }))
       )
     })
@@ -768,7 +857,7 @@ export const make = Effect.gen(function*() {
       state.lease = yield* store.lease(initial, { force: options.force }).pipe(Effect.mapError(storeError(sessionId)))
       const applied = yield* config.apply(state.session, registry)
       state.session = applied.session
-      const selected = yield* registry.select(state.session.metadata.model ?? config.model).pipe(
+      const selected = yield* registry.select(options.model ?? state.session.metadata.model ?? config.model).pipe(
         Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
       )
       // A repository may name a provider of its own (untrusted) providers file
@@ -776,7 +865,8 @@ export const make = Effect.gen(function*() {
       // machine with a model the repository chose, so it is refused.
       const modelSource = config.settings.model.source
       if (
-        state.session.metadata.model === null && selected.provider.origin?.trust === "untrusted" &&
+        options.model === undefined && state.session.metadata.model === null &&
+        selected.provider.origin?.trust === "untrusted" &&
         modelSource.kind === "file" && config.files.some((f) => f.path === modelSource.path && f.scope === "project")
       ) {
         return yield* new SessionLoopError({
@@ -797,69 +887,76 @@ export const make = Effect.gen(function*() {
       const basePrompt = yield* systemPrompt.build(directory)
       const maxSteps = Math.max(1, options.maxSteps ?? config.maxSteps)
       const loop: LoopState = { current: selected, signature: undefined, repeats: 0 }
-      let output = ""
+      const out = { output: "" }
       let steps = 0
       let answered = false
+      /** One step (model round trip and its tool calls); `true` when the model answered without calls. */
+      const runStep = (step: number) =>
+        Effect.gen(function*() {
+          yield* emit(SessionEvent.make.thinking())
+          yield* enforceContextWindow(state, systemTextFor(loop.current, basePrompt), loop.current.model, emit, {
+            reason: "context_budget",
+            force: false,
+            keep: [16, 12, 8, 6]
+          })
+          const started = yield* Clock.currentTimeMillis
+          const raw = yield* callModel(state, loop, basePrompt, emit).pipe(
+            Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
+          )
+          const elapsed = (yield* Clock.currentTimeMillis) - started
+          const model = loop.current.model
+          const { cacheReadTokens, cacheWriteTokens, completionTokens, promptTokens } = raw.usage
+          yield* emit(SessionEvent.make.usageReport(promptTokens, completionTokens, elapsed, model))
+          yield* emit(SessionEvent.make.tokenUsage({
+            source: "root",
+            model,
+            promptTokens,
+            completionTokens,
+            durationMs: Math.max(0, Math.round(elapsed)),
+            // codetether: what prices the step and ties it to its assistant message (sessions show / fork)
+            ...(cacheReadTokens === null ? {} : { cacheReadTokens }),
+            ...(cacheWriteTokens === null ? {} : { cacheWriteTokens }),
+            messageIndex: state.session.messages.length
+          }))
+          state.session = { ...state.session, usage: Usage.add(state.session.usage, raw.usage) }
+          const response = yield* readToolMarkup(raw)
+
+          const thinking = response.thinking.trim()
+          if (thinking.length > 0) yield* emit(SessionEvent.make.thinkingComplete(thinking))
+          const text = response.text.trim()
+          if (text.length > 0) {
+            yield* emit(SessionEvent.make.textChunk(text))
+            yield* emit(SessionEvent.make.textComplete(text))
+            out.output += `${response.text}\n`
+          }
+          const calls: Array<Message.ToolCallPart> = response.calls.map((c) => ({
+            type: "tool_call",
+            id: c.id,
+            name: c.name,
+            arguments: c.arguments
+          }))
+          const said: Array<Message.ContentPart> = [
+            ...(thinking.length > 0 ? [{ type: "thinking" as const, text: response.thinking }] : []),
+            ...(response.text.length > 0 ? [{ type: "text" as const, text: response.text }] : [])
+          ]
+          if (calls.length > 0 && mustAnswerNow(loop, calls, step)) {
+            // the calls are dropped: what the model said is kept, then the nudge
+            if (said.length > 0) yield* append(state, { role: "assistant", content: said })
+            yield* append(state, Message.text("user", FINAL_ANSWER_NUDGE))
+            yield* save(state)
+            return false
+          }
+          if (said.length + calls.length > 0) yield* append(state, { role: "assistant", content: [...said, ...calls] })
+          state.pending = [...calls]
+          for (const call of calls) yield* runCall(state, call, directory, emit)
+          yield* save(state)
+          return calls.length === 0
+        }).pipe(Effect.withSpan("SessionLoop.step", {
+          attributes: { "gen_ai.conversation.id": sessionId, "codetether.step": step }
+        }))
       for (let step = 1; step <= maxSteps; step++) {
         steps = step
-        yield* emit(SessionEvent.make.thinking())
-        yield* enforceContextWindow(state, systemTextFor(loop.current, basePrompt), loop.current.model, emit, {
-          reason: "context_budget",
-          force: false,
-          keep: [16, 12, 8, 6]
-        })
-        const started = yield* Clock.currentTimeMillis
-        const raw = yield* callModel(state, loop, basePrompt, emit).pipe(
-          Effect.mapError((e) => new SessionLoopError({ reason: "Provider", message: e.message, sessionId, cause: e }))
-        )
-        const elapsed = (yield* Clock.currentTimeMillis) - started
-        const model = loop.current.model
-        const { cacheReadTokens, cacheWriteTokens, completionTokens, promptTokens } = raw.usage
-        yield* emit(SessionEvent.make.usageReport(promptTokens, completionTokens, elapsed, model))
-        yield* emit(SessionEvent.make.tokenUsage({
-          source: "root",
-          model,
-          promptTokens,
-          completionTokens,
-          durationMs: Math.max(0, Math.round(elapsed)),
-          // codetether: what prices the step and ties it to its assistant message (sessions show / fork)
-          ...(cacheReadTokens === null ? {} : { cacheReadTokens }),
-          ...(cacheWriteTokens === null ? {} : { cacheWriteTokens }),
-          messageIndex: state.session.messages.length
-        }))
-        state.session = { ...state.session, usage: Usage.add(state.session.usage, raw.usage) }
-        const response = yield* readToolMarkup(raw)
-
-        const thinking = response.thinking.trim()
-        if (thinking.length > 0) yield* emit(SessionEvent.make.thinkingComplete(thinking))
-        const text = response.text.trim()
-        if (text.length > 0) {
-          yield* emit(SessionEvent.make.textChunk(text))
-          yield* emit(SessionEvent.make.textComplete(text))
-          output += `${response.text}\n`
-        }
-        const calls: Array<Message.ToolCallPart> = response.calls.map((c) => ({
-          type: "tool_call",
-          id: c.id,
-          name: c.name,
-          arguments: c.arguments
-        }))
-        const said: Array<Message.ContentPart> = [
-          ...(thinking.length > 0 ? [{ type: "thinking" as const, text: response.thinking }] : []),
-          ...(response.text.length > 0 ? [{ type: "text" as const, text: response.text }] : [])
-        ]
-        if (calls.length > 0 && mustAnswerNow(loop, calls, step)) {
-          // the calls are dropped: what the model said is kept, then the nudge
-          if (said.length > 0) yield* append(state, { role: "assistant", content: said })
-          yield* append(state, Message.text("user", FINAL_ANSWER_NUDGE))
-          yield* save(state)
-          continue
-        }
-        if (said.length + calls.length > 0) yield* append(state, { role: "assistant", content: [...said, ...calls] })
-        state.pending = [...calls]
-        for (const call of calls) yield* runCall(state, call, directory, emit)
-        yield* save(state)
-        if (calls.length === 0) {
+        if (yield* runStep(step)) {
           answered = true
           break
         }
@@ -869,7 +966,7 @@ export const make = Effect.gen(function*() {
       yield* emit(SessionEvent.make.sessionSync(state.session))
       yield* emit(SessionEvent.make.done())
       return {
-        result: { text: output.trim(), sessionId },
+        result: { text: out.output.trim(), sessionId },
         session: state.session,
         steps,
         stepLimitReached: !answered
@@ -902,7 +999,16 @@ export const make = Effect.gen(function*() {
     return body.pipe(
       Effect.onExit((exit) => Exit.isSuccess(exit) ? Effect.void : Effect.uninterruptible(recover(exit.cause))),
       Effect.scoped, // releases the lease after the recovery's save
-      Effect.withSpan("SessionLoop.prompt", { attributes: { sessionId } })
+      // every log line of the prompt names its session
+      Effect.annotateLogs({ sessionId }),
+      // OpenTelemetry GenAI: the prompt is one agent invocation
+      Effect.withSpan(`invoke_agent ${initial.agent}`, {
+        attributes: {
+          "gen_ai.operation.name": "invoke_agent",
+          "gen_ai.agent.name": initial.agent,
+          "gen_ai.conversation.id": sessionId
+        }
+      })
     )
   }
 
