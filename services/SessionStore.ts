@@ -1174,10 +1174,20 @@ export const makeFileSystem = (
     })
   })
 
+  // The summaries of the last listing, by path and file revision: a
+  // long-lived store (codetether serve, an app) lists again by opening each
+  // file, scanning only those that changed.
+  const summaryCache: SessionFile.SummaryCache = new Map()
+
   const list = Effect.fnUntraced(function*() {
     const paths = yield* listCandidates()
+    const listed = new Set(paths)
+    for (const path of summaryCache.keys()) if (!listed.has(path)) summaryCache.delete(path)
     const summaries = yield* Effect.forEach(paths, (path) =>
-      Effect.tryPromise({ try: () => SessionFile.readSummary(path, readOptions), catch: fromReadError(undefined) }).pipe(
+      Effect.tryPromise({
+        try: () => SessionFile.readSummaryCached(path, summaryCache, readOptions),
+        catch: fromReadError(undefined)
+      }).pipe(
         Effect.map((summary): SessionSummary | undefined => summary),
         Effect.catch((e) =>
           e.reason === "NotFound"

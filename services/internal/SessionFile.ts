@@ -354,13 +354,39 @@ export const readTail = (
  * structurally checked, never materialised.
  */
 export const readSummary = (path: string, options: ReadOptions = {}): Promise<SessionSummary> =>
-  withFile(path, async (handle, size) => {
-    const scan = await scanFile(path, handle, size, 0, true)
-    const value = scan.values
-    for (const key of scan.rings.keys()) value[key] = []
-    const session = decodeSession(path, value)
-    checkIdentity(path, session.id)
-    return { ...SessionSummary_.fromSession(session), messageCount: scan.rings.get("messages")?.count ?? 0 }
+  withFile(path, (handle, size) => summarize(path, handle, size), options)
+
+const summarize = async (path: string, handle: FileHandle, size: number): Promise<SessionSummary> => {
+  const scan = await scanFile(path, handle, size, 0, true)
+  const value = scan.values
+  for (const key of scan.rings.keys()) value[key] = []
+  const session = decodeSession(path, value)
+  checkIdentity(path, session.id)
+  return { ...SessionSummary_.fromSession(session), messageCount: scan.rings.get("messages")?.count ?? 0 }
+}
+
+/**
+ * Summaries already read, by path, each with the file revision
+ * ({@link revisionOfStat}: inode, size in bytes, mtime in ns) it was read at.
+ */
+export type SummaryCache = Map<string, { readonly revision: string; readonly summary: SessionSummary }>
+
+/**
+ * {@link readSummary} through `cache`: the file is still opened under the
+ * same rules (regular files only, the symlink rule, never blocking), but
+ * when its revision is the cached one the summary is reused instead of
+ * scanning the file again. Every save gives a file a new revision (a new
+ * inode: saves rename a new file into place), so a changed session is
+ * always read again. Errors are not cached.
+ */
+export const readSummaryCached = (path: string, cache: SummaryCache, options: ReadOptions = {}): Promise<SessionSummary> =>
+  withFile(path, async (handle, size, revision) => {
+    const hit = cache.get(path)
+    if (hit !== undefined && hit.revision === revision) return hit.summary
+    cache.delete(path)
+    const summary = await summarize(path, handle, size)
+    cache.set(path, { revision, summary })
+    return summary
   }, options)
 
 /** How a candidate of a directory scan turned out. */

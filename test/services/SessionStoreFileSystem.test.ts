@@ -134,6 +134,36 @@ describe("SessionStore.layerFileSystem", () => {
       expect(resumeLogs.some((l) => l.message.includes("workspace index"))).toBe(true)
     }))
 
+  it.effect("listing again sees every change since the last listing: saves by another store, a renamed-in file, an in-place rewrite, a deletion, a corrupted file", () =>
+    Effect.gen(function*() {
+      const { data, store, file, workspace } = yield* setup
+      const other = yield* SessionStore.SessionStore.pipe(
+        Effect.provide(SessionStore.layerFileSystem.pipe(Layer.provide(DataDir.layerPath(data))))
+      )
+      const [a, b, c, d] = [1, 2, 3, 4].map((n) => Sessions.make({ directory: workspace, title: `session ${n}`, messages: n }))
+      for (const session of [a!, b!, c!, d!]) yield* store.save(session)
+      const summaries = (list: ReadonlyArray<{ readonly id: string; readonly title: string | null; readonly messageCount: number }>) =>
+        Object.fromEntries(list.map((s) => [s.id, [s.title, s.messageCount]]))
+      expect(summaries(yield* store.list)).toEqual({
+        [a!.id]: ["session 1", 1], [b!.id]: ["session 2", 2], [c!.id]: ["session 3", 3], [d!.id]: ["session 4", 4]
+      })
+      // another writer (another process) saves a; 4.5.7 renames a new b into place; c is rewritten in place; d is deleted
+      yield* other.save({ ...(yield* other.load(a!.id)), title: "renamed by the other writer" })
+      const newB = Sessions.make({ id: b!.id, directory: workspace, title: "written by 4.5.7", messages: 7 })
+      NodeFs.writeFileSync(`${file(b!.id)}.tmp`, SessionJson.encodeToString(newB))
+      NodeFs.renameSync(`${file(b!.id)}.tmp`, file(b!.id))
+      NodeFs.writeFileSync(file(c!.id), SessionJson.encodeToString(Sessions.make({ id: c!.id, directory: workspace, title: "rewritten", messages: 5 })))
+      NodeFs.rmSync(file(d!.id))
+      expect(summaries(yield* store.list)).toEqual({
+        [a!.id]: ["renamed by the other writer", 1], [b!.id]: ["written by 4.5.7", 7], [c!.id]: ["rewritten", 5]
+      })
+      // a file that turns corrupt is skipped with a warning, not listed from memory
+      NodeFs.writeFileSync(file(c!.id), "{\"id\":")
+      const { value: list, logs } = yield* Logs.capture(store.list)
+      expect(Object.keys(summaries(list)).sort()).toEqual([a!.id, b!.id].sort())
+      expect(logs.filter((l) => l.level === "Warn" && l.message.includes(file(c!.id)))).toHaveLength(1)
+    }))
+
   it.effect("a FIFO named *.json blocks neither listing nor resume", () =>
     Effect.gen(function*() {
       const { store, workspace, sessions } = yield* setup
