@@ -70,14 +70,19 @@ export interface Options {
 }
 
 /**
- * Whether an environment variable name looks like it holds a secret: it ends
- * in `_API_KEY`, `_TOKEN` or `_SECRET`, or is `API_KEY`, `TOKEN` or `SECRET`
- * (case-insensitive).
+ * Whether an environment variable name looks like it holds a secret
+ * (case-insensitive): it ends in `_API_KEY`, `_TOKEN` or `_SECRET` (the
+ * issue's rule), or in `_SECRET_KEY`, `_SECRET_ACCESS_KEY`, `_PASSWORD`,
+ * `_PASSWD` (AWS, databases), or is one of those words alone; or it is
+ * `PGPASSWORD`, `DATABASE_URL` or `CODETETHER_DATABASE_URL` (connection URLs
+ * carry the password).
  *
  * @since 0.1.0
  * @category environment
  */
-export const isSecretName = (name: string): boolean => /(?:^|_)(?:API_KEY|TOKEN|SECRET)$/i.test(name)
+export const isSecretName = (name: string): boolean =>
+  /(?:^|_)(?:API_KEY|TOKEN|SECRET|SECRET_KEY|SECRET_ACCESS_KEY|PASSWORD|PASSWD)$/i.test(name) ||
+  /^(?:PGPASSWORD|DATABASE_URL|CODETETHER_DATABASE_URL)$/i.test(name)
 
 /**
  * The names among `inherited` that the command must not see: those

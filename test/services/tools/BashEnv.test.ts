@@ -45,10 +45,16 @@ const withEnv = (vars: Readonly<Record<string, string>>) =>
 
 describe("bash environment", () => {
   it("isSecretName and hiddenVariables", () => {
-    for (const name of ["OPENAI_API_KEY", "github_token", "X_SECRET", "API_KEY", "TOKEN", "Secret"]) {
+    for (
+      const name of [
+        "OPENAI_API_KEY", "github_token", "X_SECRET", "API_KEY", "TOKEN", "Secret",
+        "AWS_SECRET_ACCESS_KEY", "DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "SMTP_PASSWD", "PGPASSWORD",
+        "DATABASE_URL", "CODETETHER_DATABASE_URL"
+      ]
+    ) {
       assert.isTrue(Bash.isSecretName(name), name)
     }
-    for (const name of ["PATH", "HOME", "TOKENIZER", "SECRETS_DIR", "MY_KEY", "APIKEY"]) {
+    for (const name of ["PATH", "HOME", "TOKENIZER", "SECRETS_DIR", "MY_KEY", "APIKEY", "PASSWORD_POLICY", "AWS_ACCESS_KEY_ID", "DATABASE_URL_TEMPLATE"]) {
       assert.isFalse(Bash.isSecretName(name), name)
     }
     assert.deepStrictEqual(
