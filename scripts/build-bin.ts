@@ -51,6 +51,22 @@ const lazyAtImport: Plugin = {
 const root = NodePath.resolve(import.meta.dirname, "..")
 
 /**
+ * The library imports its lazily loaded modules (PostgreSQL, the HTTP
+ * server) with computed specifiers, which bundlers leave to run time
+ * (services/internal/LazyModule.ts); in the CLI's bundle they must be chunks,
+ * so that module is replaced by scripts/LazyModule.bundled.ts, whose imports
+ * are literal.
+ */
+const literalLazyModules: Plugin = {
+  name: "literal-lazy-modules",
+  setup(build) {
+    build.onResolve({ filter: /[\\/]internal[\\/]LazyModule\.ts$/ }, () => ({
+      path: NodePath.join(root, "scripts/LazyModule.bundled.ts")
+    }))
+  }
+}
+
+/**
  * The OpenAI SDK's client constructs every API resource it has (files,
  * audio, assistants, vector stores, realtime, ...) and imports all of them:
  * ~670 KB of JavaScript parsed at every `run`, where codetether calls only
@@ -116,7 +132,7 @@ await build({
   keepNames: true,
   legalComments: "none",
   logLevel: "warning",
-  plugins: [lazyAtImport, trimOpenAi],
+  plugins: [lazyAtImport, trimOpenAi, literalLazyModules],
   banner: {
     js: "import { createRequire as __codetetherCreateRequire } from \"node:module\"; const require = __codetetherCreateRequire(import.meta.url);"
   }

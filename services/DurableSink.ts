@@ -33,6 +33,7 @@ import { SessionEvent } from "../schemas/SessionEvent.ts"
 import * as Timestamp from "../schemas/Timestamp.ts"
 import * as DataDir from "./DataDir.ts"
 import * as SafeFs from "./internal/SafeFs.ts"
+import * as LazyModule from "./internal/LazyModule.ts"
 import { idProblem, type PostgresOptions } from "./SessionStore.ts"
 
 /**
@@ -307,7 +308,8 @@ export const layerMemory: Layer.Layer<DurableSink | MemoryRecords> = Layer.effec
 export const layerPostgres = (options: PostgresOptions): Layer.Layer<DurableSink, DurableSinkError> =>
   Layer.unwrap(Effect.map(
     Effect.tryPromise({
-      try: () => import("./DurableSinkPostgres.ts"),
+      // through LazyModule: a literal import() would carry the driver into every app's bundle
+      try: LazyModule.durableSinkPostgres,
       catch: (cause) =>
         new DurableSinkError({
           reason: "Io",

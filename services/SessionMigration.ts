@@ -38,6 +38,7 @@ import * as Result from "effect/Result"
 import type { Session } from "../schemas/Session.ts"
 import type * as DataDir from "./DataDir.ts"
 import * as DurableSink from "./DurableSink.ts"
+import * as LazyModule from "./internal/LazyModule.ts"
 import { extensionOf } from "./internal/Paths.ts"
 import * as SafeFs from "./internal/SafeFs.ts"
 import * as SessionStore from "./SessionStore.ts"
@@ -102,21 +103,26 @@ const sessionFiles = (dir: string): ReadonlyArray<string> => {
   return names.filter((n) => extensionOf(n) === "json" && !n.startsWith(".")).sort()
 }
 
-/** The PostgreSQL modules, loaded on demand (the CLI does not load the driver unless a database is used). */
-const loadPostgres = Effect.tryPromise({
-  try: () => Promise.all([import("./SessionStorePostgres.ts"), import("./DurableSinkPostgres.ts")]),
-  catch: (cause) =>
-    new SessionStore.SessionStoreError({
-      reason: "Io",
-      message: `Migrating needs the @effect/sql-pg package (npm install @effect/sql-pg@4.0): ${(cause as Error)?.message ?? String(cause)}`,
-      cause
-    })
-})
+/**
+ * The PostgreSQL modules, loaded on demand (the CLI does not load the driver
+ * unless a database is used). A function, so that a bundler does not keep
+ * them in an app that never migrates.
+ */
+const loadPostgres = () =>
+  Effect.tryPromise({
+    try: () => Promise.all([LazyModule.sessionStorePostgres(), LazyModule.durableSinkPostgres()]),
+    catch: (cause) =>
+      new SessionStore.SessionStoreError({
+        reason: "Io",
+        message: `Migrating needs the @effect/sql-pg package (npm install @effect/sql-pg@4.0): ${(cause as Error)?.message ?? String(cause)}`,
+        cause
+      })
+  })
 
 /** The database at `url`, connected and migrated, with its store and sink; closed with the scope. */
 const openDatabase = (url: Options["url"]) =>
   Effect.gen(function*() {
-    const [StorePg, SinkPg] = yield* loadPostgres
+    const [StorePg, SinkPg] = yield* loadPostgres()
     const context = yield* Layer.build(StorePg.layerDatabase({ url }))
     const db = Context.get(context, StorePg.Database)
     // connect (and migrate) now: an unreachable server is one error, not one per session

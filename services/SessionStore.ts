@@ -38,6 +38,7 @@ import { AtomicWriteError, type ChunkSink, removeStaleTemps, writeFileAtomic, wr
 import { canonicalize, componentsEqual, extensionOf, normalizeComponents } from "./internal/Paths.ts"
 import * as SafeFs from "./internal/SafeFs.ts"
 import * as SessionFile from "./internal/SessionFile.ts"
+import * as LazyModule from "./internal/LazyModule.ts"
 import * as SessionLock from "./internal/SessionLock.ts"
 import * as WorkspaceIndexFile from "./internal/WorkspaceIndexFile.ts"
 
@@ -1763,16 +1764,19 @@ export interface PostgresOptions {
  * @category layers
  */
 export const layerPostgres = (options: PostgresOptions): Layer.Layer<SessionStore, SessionStoreError> =>
-  Layer.unwrap(Effect.map(importPostgres, (module) => module.layer(options)))
+  Layer.unwrap(Effect.map(importPostgres(), (module) => module.layer(options)))
 
-const importPostgres = Effect.tryPromise({
-  try: () => import("./SessionStorePostgres.ts"),
-  catch: (cause) =>
-    new SessionStoreError({
-      reason: "Io",
-      message: `The PostgreSQL session store needs the @effect/sql-pg package (npm install @effect/sql-pg@4.0): ${
-        (cause as Error)?.message ?? String(cause)
-      }`,
-      cause
-    })
-})
+// Through LazyModule: a literal import() would put the PostgreSQL store (and
+// the driver it imports) into the bundle of every app that uses the store.
+const importPostgres = () =>
+  Effect.tryPromise({
+    try: LazyModule.sessionStorePostgres,
+    catch: (cause) =>
+      new SessionStoreError({
+        reason: "Io",
+        message: `The PostgreSQL session store needs the @effect/sql-pg package (npm install @effect/sql-pg@4.0): ${
+          (cause as Error)?.message ?? String(cause)
+        }`,
+        cause
+      })
+  })

@@ -40,6 +40,7 @@ import * as Layer from "effect/Layer"
 import * as ClaudeImport from "../services/ClaudeImport.ts"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as CodexImport from "../services/CodexImport.ts"
+import * as LazyModule from "../services/internal/LazyModule.ts"
 import * as DataDir from "../services/DataDir.ts"
 import * as DurableSink from "../services/DurableSink.ts"
 import * as EventStream from "../services/EventStream.ts"
@@ -89,7 +90,8 @@ export const layerStorePostgresNoDeps = (
   Layer.unwrap(Effect.gen(function*() {
     const dataDir = yield* DataDir.DataDir
     const [StorePg, SearchPg] = yield* Effect.tryPromise({
-      try: () => Promise.all([import("../services/SessionStorePostgres.ts"), import("../services/SessionSearchPostgres.ts")]),
+      // through LazyModule: literal import()s would put the PostgreSQL modules in every app's bundle
+      try: () => Promise.all([LazyModule.sessionStorePostgres(), LazyModule.sessionSearchPostgres()]),
       catch: (cause) =>
         new SessionStore.SessionStoreError({
           reason: "Io",

@@ -58,6 +58,7 @@ import * as A2A from "../services/A2A.ts"
 import * as A2ATaskStore from "../services/A2ATaskStore.ts"
 import * as CodetetherConfig from "../services/CodetetherConfig.ts"
 import * as DurableSink from "../services/DurableSink.ts"
+import * as LazyModule from "../services/internal/LazyModule.ts"
 import * as Images from "../services/Images.ts"
 import * as PromptRunner from "../services/PromptRunner.ts"
 import type * as ProviderRegistry from "../services/ProviderRegistry.ts"
@@ -696,7 +697,8 @@ export const make = Effect.fn("Server.make")(function*(options: Options) {
   const scope = yield* Effect.scope
 
   // @effect/platform-node is an optional peer of the library: loaded when a server starts
-  const NodeHttpServer = yield* Effect.promise(() => import("@effect/platform-node/NodeHttpServer"))
+  // (through LazyModule, so that an app's bundler does not follow it)
+  const NodeHttpServer = yield* Effect.promise(LazyModule.nodeHttpServer)
   const httpServer = yield* Layer.build(
     NodeHttpServer.layer(() => node, { port: options.port, host, gracefulShutdownTimeout: "1 second" })
   ).pipe(Scope.provide(scope))
