@@ -50,7 +50,9 @@ const model = (request: RecordedRequest) => {
   return done < steps
     ? OpenAiServer.reply([
       { type: "text", text: `Step ${done + 1}: listing the files again. `.repeat(isHot ? 100 : 20) },
-      { type: "tool_call", id: `call_${messages.length}`, name: "list", arguments: "{\"path\":\".\"}" }
+      // "." and "./" in turn: the loop's detection of repeated identical steps
+      // (the fourth in a row is forced to answer) must not cut the prompt short
+      { type: "tool_call", id: `call_${messages.length}`, name: "list", arguments: JSON.stringify({ path: done % 2 === 0 ? "." : "./" }) }
     ], { chunkSize: isHot ? 100 : 40 })
     : OpenAiServer.text(ANSWER, { chunkSize: 40 })
 }
