@@ -372,15 +372,27 @@ const summarize = async (path: string, handle: FileHandle, size: number): Promis
 export type SummaryCache = Map<string, { readonly revision: string; readonly summary: SessionSummary }>
 
 /**
- * {@link readSummary} through `cache`: the file is still opened under the
- * same rules (regular files only, the symlink rule, never blocking), but
- * when its revision is the cached one the summary is reused instead of
- * scanning the file again. Every save gives a file a new revision (a new
+ * {@link readSummary} through `cache`: a regular file whose revision (from
+ * `lstat`) is the cached one gives the cached summary without being opened;
+ * anything else (a symlink, a changed or new file) is opened under the read
+ * rules (regular files only, the symlink rule, never blocking) and scanned. Every save gives a file a new revision (a new
  * inode: saves rename a new file into place), so a changed session is
  * always read again. Errors are not cached.
  */
-export const readSummaryCached = (path: string, cache: SummaryCache, options: ReadOptions = {}): Promise<SessionSummary> =>
-  withFile(path, async (handle, size, revision) => {
+export const readSummaryCached = (path: string, cache: SummaryCache, options: ReadOptions = {}): Promise<SessionSummary> => {
+  // A regular file (not a symlink) whose revision is the cached one: its
+  // summary, for one lstat (which never blocks, whatever the path is).
+  const cached = cache.get(path)
+  if (cached !== undefined) {
+    let stat: NodeFs.BigIntStats | undefined
+    try {
+      stat = NodeFs.lstatSync(path, { bigint: true, throwIfNoEntry: false })
+    } catch {
+      // unreadable: the open below reports it as every read does
+    }
+    if (stat?.isFile() === true && revisionOfStat(stat) === cached.revision) return Promise.resolve(cached.summary)
+  }
+  return withFile(path, async (handle, size, revision) => {
     const hit = cache.get(path)
     if (hit !== undefined && hit.revision === revision) return hit.summary
     cache.delete(path)
@@ -388,6 +400,7 @@ export const readSummaryCached = (path: string, cache: SummaryCache, options: Re
     cache.set(path, { revision, summary })
     return summary
   }, options)
+}
 
 /** How a candidate of a directory scan turned out. */
 export type HeaderMatch =

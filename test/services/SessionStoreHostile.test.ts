@@ -161,6 +161,9 @@ describe("SessionStore.layerFileSystem: leases, identity and a hostile data dir"
       NodeFs.mkdirSync(outside)
       // a session file outside the data dir, linked in by a repository
       const elsewhere = yield* store.save(outsideSession)
+      // listed once as regular files: the store keeps their summaries, and a rename keeps a
+      // file's revision, so the links below must not be answered from that cache
+      expect((yield* store.list).map((s) => s.id).sort()).toEqual([inside.id, elsewhere.id].sort())
       NodeFs.renameSync(file(elsewhere.id), NodePath.join(outside, `${elsewhere.id}.json`))
       NodeFs.symlinkSync(NodePath.join(outside, `${elsewhere.id}.json`), file(elsewhere.id))
       // a session linked from another place inside the data dir
