@@ -24,7 +24,7 @@ import * as NodeCrypto from "node:crypto"
 import * as NodeFs from "node:fs"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { pidAlive } from "./AtomicWrite.ts"
+import { pidAlive, tempPathFor } from "./AtomicWrite.ts"
 import { O_CREATE_EXCL, readFileSync, SafeFsError } from "./SafeFs.ts"
 
 /** What a lock is for: a running prompt, or a short save / delete. */
@@ -148,6 +148,37 @@ export type Acquired =
   | { readonly _tag: "Busy"; readonly holder: Holder }
 
 const createExclusive = (path: string, holder: Holder): boolean => {
+  // The lock appears with its content: written to a temp file of our own,
+  // then hard-linked to the lock's name (which fails if a lock is there). A
+  // lock created empty and written after would let another process read it
+  // in between, judge it garbage and take it over.
+  const temp = tempPathFor(path)
+  const fd = NodeFs.openSync(temp, O_CREATE_EXCL, 0o600)
+  try {
+    NodeFs.writeSync(fd, encode(holder))
+  } catch (e) {
+    NodeFs.closeSync(fd)
+    NodeFs.rmSync(temp, { force: true })
+    throw e
+  }
+  NodeFs.closeSync(fd)
+  try {
+    NodeFs.linkSync(temp, path)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    if (code === "EEXIST") return false
+    // a file system without hard links: create the lock in place
+    if (code === "EPERM" || code === "ENOTSUP" || code === "EOPNOTSUPP" || code === "ENOSYS") return createInPlace(path, holder)
+    throw e
+  } finally {
+    NodeFs.rmSync(temp, { force: true })
+  }
+  held.add(holder.token)
+  return true
+}
+
+/** {@link createExclusive} where hard links are refused: `O_EXCL`, then the content. */
+const createInPlace = (path: string, holder: Holder): boolean => {
   let fd: number
   try {
     fd = NodeFs.openSync(path, O_CREATE_EXCL, 0o600)
