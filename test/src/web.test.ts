@@ -28,18 +28,24 @@ import * as Sessions from "../utils/Sessions.ts"
 
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 
-let browser: Browser
+/**
+ * The browser, started once for the file and awaited by each test: a
+ * missing Chromium fails every test with the install command (a failing
+ * `beforeAll` would only mark them skipped, and CI's summary would count none).
+ */
+let browser: Promise<Browser>
 let webRoot: string
 
 beforeAll(async () => {
   webRoot = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "codetether-web-build-"))
   // the page as the package ships it, built from the sources under test
   await buildWeb(webRoot)
-  browser = await BrowserUtil.launch()
+  browser = BrowserUtil.launch()
+  browser.catch(() => undefined)
 }, 120_000)
 
 afterAll(async () => {
-  await browser?.close()
+  await browser?.then((b) => b.close(), () => undefined)
   if (webRoot !== undefined) NodeFs.rmSync(webRoot, { recursive: true, force: true })
 })
 
@@ -240,7 +246,7 @@ describe("the web page in Chromium", () => {
       const h = yield* Serve.make({ webRoot })
       writeSession(h, withToolUses(richSession(h.repo)))
       writeSession(h, Sessions.make({ directory: h.repo, title: "An older session", updatedAt: Sessions.at(60), messages: 4 }))
-      const opened = yield* promise(() => BrowserUtil.open(browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await browser))
       const { page } = opened
       yield* promise(() => page.goto(`${h.url}/#token=${encodeURIComponent(h.token)}`))
       // the fragment is read and removed at once; the token stays in this tab's sessionStorage
@@ -300,7 +306,7 @@ describe("the web page in Chromium", () => {
       const answer = "The answer streams in a few characters at a time, so a reader can follow it while the model is still writing. " +
         "It ends with this sentence, which arrives last."
       h.model.respond(() => OpenAiServer.text(answer, { chunkSize: 6, delayMs: 30, usage: { input: 1200, output: 90 } }))
-      const opened = yield* promise(() => BrowserUtil.open(browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await browser))
       const { page } = opened
       yield* openSession(opened, h.url, h.token, id)
       const box = page.getByRole("textbox", { name: "Message" })
@@ -343,7 +349,7 @@ describe("the web page in Chromium", () => {
       const h = yield* Serve.make({ webRoot })
       const id = yield* promise(() => h.createSession())
       h.model.respond(sleeper)
-      const opened = yield* promise(() => BrowserUtil.open(browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await browser))
       const { page } = opened
       yield* openSession(opened, h.url, h.token, id)
       const box = page.getByRole("textbox", { name: "Message" })
@@ -404,7 +410,7 @@ describe("the web page in Chromium", () => {
           ? OpenAiServer.text(`answer ${messages.length}`)
           : OpenAiServer.toolCalls([{ id: `call_${messages.length}`, name: "bash", arguments: { command: "true" } }])
       })
-      const opened = yield* promise(() => BrowserUtil.open(browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await browser))
       const { page } = opened
       yield* openSession(opened, proxy.url, h.token, id)
       expect((yield* promise(() => h.post(`/api/session/${id}/prompt`, { message: "first" }))).status).toBe(200)
@@ -438,7 +444,7 @@ describe("the web page in Chromium", () => {
       const h = yield* Serve.make({ webRoot })
       const big = tenThousand(h.repo)
       writeSession(h, big)
-      const opened = yield* promise(() => BrowserUtil.open(browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await browser))
       const { page } = opened
       yield* promise(() => page.goto(`${h.url}/#token=${encodeURIComponent(h.token)}`))
       yield* promise(() => page.getByRole("list", { name: "Session list" }).getByText("Ten thousand messages").waitFor())
@@ -494,7 +500,7 @@ describe("the web page in Chromium", () => {
       const h = yield* Serve.make({ webRoot })
       writeSession(h, withToolUses(richSession(h.repo)))
       writeSession(h, Sessions.make({ directory: h.repo, title: "Unrelated", updatedAt: Sessions.at(7200), messages: 6 }))
-      const opened = yield* promise(() => BrowserUtil.open(browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await browser))
       const { page } = opened
       yield* promise(() => page.goto(`${h.url}/`))
       const token = page.getByLabel("Token")
