@@ -8,47 +8,28 @@
  * no uncaught error, console error or CSP violation allowed, every request
  * on the page's origin; screenshots under test-artifacts/web/firefox-*.png.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { Effect } from "effect"
-import type { Browser, Page } from "puppeteer-core"
+import type { Page } from "puppeteer-core"
 import * as Message from "../../schemas/Message.ts"
 import type { Session } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
-import { buildWeb } from "../../scripts/build-web.ts"
 import * as Firefox from "../utils/Firefox.ts"
 import * as OpenAiServer from "../utils/OpenAiServer.ts"
 import type { RecordedRequest } from "../utils/ScriptedServer.ts"
 import * as Serve from "../utils/Serve.ts"
 import * as Sessions from "../utils/Sessions.ts"
+import * as WebPageFile from "../utils/WebPageFile.ts"
 
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 
-/**
- * The browser, started once for the file and awaited by each test: a
- * missing Firefox fails every test with the install command (a failing
- * `beforeAll` would only mark them skipped).
- */
-let browser: Promise<Browser>
-let webRoot: string
-
-beforeAll(async () => {
-  webRoot = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "codetether-web-build-"))
-  // the page as the package ships it, built from the sources under test
-  await buildWeb(webRoot)
-  browser = Firefox.launch()
-  browser.catch(() => undefined)
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.then((b) => b.close(), () => undefined)
-  if (webRoot !== undefined) NodeFs.rmSync(webRoot, { recursive: true, force: true })
-})
+/** The page built once and one Firefox for the file, awaited by each test (WebPageFile.ts). */
+const file = WebPageFile.setup(Firefox.launch)
 
 /** A fresh browser context and page of the file's Firefox. */
-const openPage = promise(async () => Firefox.open(await browser))
+const openPage = promise(async () => Firefox.open(await file.browser()))
 
 /** No uncaught error, no console error (CSP violations included), no request off the origin. */
 const checkClean = (opened: Firefox.Opened, origin: string) => {
@@ -118,7 +99,7 @@ const lastUserText = (request: RecordedRequest): string => {
 describe("the web page in Firefox ESR", () => {
   it.live("the token link leaves the address bar, the list shows the sessions, a transcript renders Markdown and a tool card", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       writeSession(h, session(h.repo))
       writeSession(h, Sessions.make({ directory: h.repo, title: "An older session", updatedAt: Sessions.at(60), messages: 4 }))
       const opened = yield* openPage
@@ -172,7 +153,7 @@ describe("the web page in Firefox ESR", () => {
 
   it.live("a prompt from the Message box: Shift+Enter starts a new line, Enter sends, the answer streams in", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       const id = yield* promise(() => h.createSession({ model: "openai/gpt-4o" }))
       const answer = "The answer streams in a few characters at a time, so a reader can follow it while the model is still writing. " +
         "It ends with this sentence, which arrives last."

@@ -7,47 +7,28 @@
  * page's origin, and a screenshot of each view saved under
  * test-artifacts/web/.
  */
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { describe, expect, it } from "@effect/vitest"
 import * as NodeFs from "node:fs"
 import * as NodeHttp from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import { Effect, Result } from "effect"
-import type { Browser } from "playwright-core"
 import * as Message from "../../schemas/Message.ts"
 import type { Session } from "../../schemas/Session.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import { INTERRUPTED_CALL_TEXT } from "../../services/SessionLoop.ts"
-import { buildWeb } from "../../scripts/build-web.ts"
 import * as BrowserUtil from "../utils/Browser.ts"
 import * as OpenAiServer from "../utils/OpenAiServer.ts"
 import type { RecordedRequest } from "../utils/ScriptedServer.ts"
 import * as Serve from "../utils/Serve.ts"
 import * as Sessions from "../utils/Sessions.ts"
+import * as WebPageFile from "../utils/WebPageFile.ts"
 
 const promise = <A>(f: () => Promise<A>) => Effect.promise(f)
 
-/**
- * The browser, started once for the file and awaited by each test: a
- * missing Chromium fails every test with the install command (a failing
- * `beforeAll` would only mark them skipped, and CI's summary would count none).
- */
-let browser: Promise<Browser>
-let webRoot: string
-
-beforeAll(async () => {
-  webRoot = NodeFs.mkdtempSync(NodePath.join(NodeOs.tmpdir(), "codetether-web-build-"))
-  // the page as the package ships it, built from the sources under test
-  await buildWeb(webRoot)
-  browser = BrowserUtil.launch()
-  browser.catch(() => undefined)
-}, 120_000)
-
-afterAll(async () => {
-  await browser?.then((b) => b.close(), () => undefined)
-  if (webRoot !== undefined) NodeFs.rmSync(webRoot, { recursive: true, force: true })
-})
+/** The page built once and one Chromium for the file, awaited by each test (WebPageFile.ts). */
+const file = WebPageFile.setup(BrowserUtil.launch)
 
 /** Console errors a test expects (a 401 it provoked, ...); anything else fails it. */
 const checkClean = (opened: BrowserUtil.Opened, origin: string, expected: ReadonlyArray<RegExp> = []) => {
@@ -243,10 +224,10 @@ const NETWORK_ERRORS = [/net::ERR_(EMPTY_RESPONSE|CONNECTION_RESET|CONNECTION_CL
 describe("the web page in Chromium", () => {
   it.live("the token link, the list, a transcript (Markdown, code, thinking, tool cards, compaction, image), a tool call expanded", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       writeSession(h, withToolUses(richSession(h.repo)))
       writeSession(h, Sessions.make({ directory: h.repo, title: "An older session", updatedAt: Sessions.at(60), messages: 4 }))
-      const opened = yield* promise(async () => BrowserUtil.open(await browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await file.browser()))
       const { page } = opened
       yield* promise(() => page.goto(`${h.url}/#token=${encodeURIComponent(h.token)}`))
       // the fragment is read and removed at once; the token stays in this tab's sessionStorage
@@ -301,12 +282,12 @@ describe("the web page in Chromium", () => {
     }))
   it.live("a prompt from the Message box: Shift+Enter starts a new line, Enter sends, the answer streams in", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       const id = yield* promise(() => h.createSession({ model: "openai/gpt-4o" }))
       const answer = "The answer streams in a few characters at a time, so a reader can follow it while the model is still writing. " +
         "It ends with this sentence, which arrives last."
       h.model.respond(() => OpenAiServer.text(answer, { chunkSize: 6, delayMs: 30, usage: { input: 1200, output: 90 } }))
-      const opened = yield* promise(async () => BrowserUtil.open(await browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await file.browser()))
       const { page } = opened
       yield* openSession(opened, h.url, h.token, id)
       const box = page.getByRole("textbox", { name: "Message" })
@@ -346,10 +327,10 @@ describe("the web page in Chromium", () => {
 
   it.live("Stop interrupts a running prompt; a prompt of another client shows who holds the session, and Stop works there too", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       const id = yield* promise(() => h.createSession())
       h.model.respond(sleeper)
-      const opened = yield* promise(async () => BrowserUtil.open(await browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await file.browser()))
       const { page } = opened
       yield* openSession(opened, h.url, h.token, id)
       const box = page.getByRole("textbox", { name: "Message" })
@@ -400,7 +381,7 @@ describe("the web page in Chromium", () => {
 
   it.live("a broken connection reconnects with Last-Event-ID and misses no durable event written meanwhile", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       const proxy = yield* makeProxy(h.url)
       const id = yield* promise(() => h.createSession())
       // two model round trips per prompt: two TokenUsage records each
@@ -410,7 +391,7 @@ describe("the web page in Chromium", () => {
           ? OpenAiServer.text(`answer ${messages.length}`)
           : OpenAiServer.toolCalls([{ id: `call_${messages.length}`, name: "bash", arguments: { command: "true" } }])
       })
-      const opened = yield* promise(async () => BrowserUtil.open(await browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await file.browser()))
       const { page } = opened
       yield* openSession(opened, proxy.url, h.token, id)
       expect((yield* promise(() => h.post(`/api/session/${id}/prompt`, { message: "first" }))).status).toBe(200)
@@ -441,10 +422,10 @@ describe("the web page in Chromium", () => {
 
   it.live("a session of 10,000 messages opens without freezing: only the rows on screen are in the DOM", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       const big = tenThousand(h.repo)
       writeSession(h, big)
-      const opened = yield* promise(async () => BrowserUtil.open(await browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await file.browser()))
       const { page } = opened
       yield* promise(() => page.goto(`${h.url}/#token=${encodeURIComponent(h.token)}`))
       yield* promise(() => page.getByRole("list", { name: "Session list" }).getByText("Ten thousand messages").waitFor())
@@ -497,10 +478,10 @@ describe("the web page in Chromium", () => {
 
   it.live("without the link the page asks for the token once; a wrong one is refused; search opens a session at the message", () =>
     Effect.gen(function*() {
-      const h = yield* Serve.make({ webRoot })
+      const h = yield* Serve.make({ webRoot: file.webRoot() })
       writeSession(h, withToolUses(richSession(h.repo)))
       writeSession(h, Sessions.make({ directory: h.repo, title: "Unrelated", updatedAt: Sessions.at(7200), messages: 6 }))
-      const opened = yield* promise(async () => BrowserUtil.open(await browser))
+      const opened = yield* promise(async () => BrowserUtil.open(await file.browser()))
       const { page } = opened
       yield* promise(() => page.goto(`${h.url}/`))
       const token = page.getByLabel("Token")
