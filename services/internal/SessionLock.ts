@@ -153,15 +153,7 @@ const createExclusive = (path: string, holder: Holder): boolean => {
   // lock created empty and written after would let another process read it
   // in between, judge it garbage and take it over.
   const temp = tempPathFor(path)
-  const fd = NodeFs.openSync(temp, O_CREATE_EXCL, 0o600)
-  try {
-    NodeFs.writeSync(fd, encode(holder))
-  } catch (e) {
-    NodeFs.closeSync(fd)
-    NodeFs.rmSync(temp, { force: true })
-    throw e
-  }
-  NodeFs.closeSync(fd)
+  writeNew(temp, holder)
   try {
     NodeFs.linkSync(temp, path)
   } catch (e) {
@@ -179,13 +171,19 @@ const createExclusive = (path: string, holder: Holder): boolean => {
 
 /** {@link createExclusive} where hard links are refused: `O_EXCL`, then the content. */
 const createInPlace = (path: string, holder: Holder): boolean => {
-  let fd: number
   try {
-    fd = NodeFs.openSync(path, O_CREATE_EXCL, 0o600)
+    writeNew(path, holder)
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "EEXIST") return false
     throw e
   }
+  held.add(holder.token)
+  return true
+}
+
+/** Creates `path` (`O_EXCL|O_NOFOLLOW`, 0600) holding `holder`; removes it again if the write fails. */
+const writeNew = (path: string, holder: Holder): void => {
+  const fd = NodeFs.openSync(path, O_CREATE_EXCL, 0o600)
   try {
     NodeFs.writeSync(fd, encode(holder))
   } catch (e) {
@@ -194,8 +192,6 @@ const createInPlace = (path: string, holder: Holder): boolean => {
     throw e
   }
   NodeFs.closeSync(fd)
-  held.add(holder.token)
-  return true
 }
 
 /**
