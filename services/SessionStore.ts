@@ -1176,8 +1176,8 @@ export const makeFileSystem = (
   })
 
   // The summaries of the last listing, by path and file revision: a
-  // long-lived store (codetether serve, an app) lists again by opening each
-  // file, scanning only those that changed.
+  // long-lived store (codetether serve, an app) lists again with one lstat
+  // per unchanged file, scanning only the files that changed.
   const summaryCache: SessionFile.SummaryCache = new Map()
 
   const list = Effect.fnUntraced(function*() {

@@ -375,9 +375,10 @@ export type SummaryCache = Map<string, { readonly revision: string; readonly sum
  * {@link readSummary} through `cache`: a regular file whose revision (from
  * `lstat`) is the cached one gives the cached summary without being opened;
  * anything else (a symlink, a changed or new file) is opened under the read
- * rules (regular files only, the symlink rule, never blocking) and scanned. Every save gives a file a new revision (a new
- * inode: saves rename a new file into place), so a changed session is
- * always read again. Errors are not cached.
+ * rules (regular files only, the symlink rule, never blocking) and scanned.
+ * Every save gives a file a new revision (a new inode: saves rename a new
+ * file into place), so a changed session is always read again. Errors are
+ * not cached.
  */
 export const readSummaryCached = (path: string, cache: SummaryCache, options: ReadOptions = {}): Promise<SessionSummary> => {
   // A regular file (not a symlink) whose revision is the cached one: its
