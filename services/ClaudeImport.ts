@@ -26,7 +26,6 @@
  * @since 0.1.0
  */
 import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -46,6 +45,7 @@ import type * as CodexImport from "./CodexImport.ts"
 import * as CodetetherConfig from "./CodetetherConfig.ts"
 import { canonicalize, componentsEqual, extensionOf } from "./internal/Paths.ts"
 import * as SafeFs from "./internal/SafeFs.ts"
+import * as Workspace from "./internal/Workspace.ts"
 import * as SessionStore from "./SessionStore.ts"
 
 /**
@@ -565,14 +565,7 @@ export const resolveHome = (options: {
   readonly configDir: string | undefined
   readonly home: string | undefined
   readonly cwd: string
-}): string | undefined => {
-  const fromEnv = options.configDir?.trim()
-  if (fromEnv !== undefined && fromEnv.length > 0) return NodePath.resolve(options.cwd, fromEnv)
-  const home = options.home?.trim()
-  return home !== undefined && home.length > 0 ? NodePath.join(home, ".claude") : undefined
-}
-
-const optionalVar = (name: string) => Config.option(Config.String(name)).pipe(Config.map(Option.getOrUndefined))
+}): string | undefined => Workspace.agentHome({ fromEnv: options.configDir, home: options.home, cwd: options.cwd, dotDir: ".claude" })
 
 /**
  * The service with the config dir from `CLAUDE_CONFIG_DIR` (through
@@ -586,13 +579,9 @@ const optionalVar = (name: string) => Config.option(Config.String(name)).pipe(Co
 export const layer: Layer.Layer<ClaudeImport, Config.ConfigError, SessionStore.SessionStore> = Layer.effect(
   ClaudeImport,
   Effect.gen(function*() {
-    const configDir = yield* optionalVar("CLAUDE_CONFIG_DIR")
-    const home = yield* optionalVar("HOME")
+    const home = yield* Workspace.agentHomeFromConfig("CLAUDE_CONFIG_DIR", ".claude")
     const provenanceEnv = yield* CodetetherConfig.provenanceEnv
-    return yield* make({
-      home: resolveHome({ configDir, home: home ?? NodeOs.homedir(), cwd: process.cwd() }),
-      provenanceEnv
-    })
+    return yield* make({ home, provenanceEnv })
   })
 )
 

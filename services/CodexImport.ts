@@ -36,7 +36,6 @@
  * @since 0.1.0
  */
 import * as NodeFs from "node:fs"
-import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
 import * as Config from "effect/Config"
 import * as Context from "effect/Context"
@@ -55,6 +54,7 @@ import * as Timestamp from "../schemas/Timestamp.ts"
 import * as LineReader from "./internal/LineReader.ts"
 import { canonicalize, componentsEqual, extensionOf } from "./internal/Paths.ts"
 import * as SafeFs from "./internal/SafeFs.ts"
+import * as Workspace from "./internal/Workspace.ts"
 import * as CodetetherConfig from "./CodetetherConfig.ts"
 import * as SessionStore from "./SessionStore.ts"
 
@@ -829,14 +829,7 @@ export const resolveHome = (options: {
   readonly codexHome: string | undefined
   readonly home: string | undefined
   readonly cwd: string
-}): string | undefined => {
-  const fromEnv = options.codexHome?.trim()
-  if (fromEnv !== undefined && fromEnv.length > 0) return NodePath.resolve(options.cwd, fromEnv)
-  const home = options.home?.trim()
-  return home !== undefined && home.length > 0 ? NodePath.join(home, ".codex") : undefined
-}
-
-const optionalVar = (name: string) => Config.option(Config.String(name)).pipe(Config.map(Option.getOrUndefined))
+}): string | undefined => Workspace.agentHome({ fromEnv: options.codexHome, home: options.home, cwd: options.cwd, dotDir: ".codex" })
 
 /**
  * The service with the Codex home resolved as 4.5.7 does: `CODEX_HOME`
@@ -850,13 +843,9 @@ const optionalVar = (name: string) => Config.option(Config.String(name)).pipe(Co
 export const layer: Layer.Layer<CodexImport, Config.ConfigError, SessionStore.SessionStore> = Layer.effect(
   CodexImport,
   Effect.gen(function*() {
-    const codexHome = yield* optionalVar("CODEX_HOME")
-    const home = yield* optionalVar("HOME")
+    const home = yield* Workspace.agentHomeFromConfig("CODEX_HOME", ".codex")
     const provenanceEnv = yield* CodetetherConfig.provenanceEnv
-    return yield* make({
-      home: resolveHome({ codexHome, home: home ?? NodeOs.homedir(), cwd: process.cwd() }),
-      provenanceEnv
-    })
+    return yield* make({ home, provenanceEnv })
   })
 )
 

@@ -90,6 +90,41 @@ export const userConfigDir: Effect.Effect<string, Config.ConfigError> = Effect.g
   return NodePath.join(home, ".config", CONFIG_DIR_NAME)
 })
 
+/**
+ * Another agent's home directory, found as that agent finds it (Codex:
+ * `CODEX_HOME`, else `~/.codex`; Claude Code: `CLAUDE_CONFIG_DIR`, else
+ * `~/.claude`): `fromEnv` trimmed when it is not blank (a relative value
+ * resolved against `cwd`), else `<home>/<dotDir>`, else `undefined` when
+ * there is no home either.
+ */
+export const agentHome = (options: {
+  readonly fromEnv: string | undefined
+  readonly home: string | undefined
+  readonly cwd: string
+  readonly dotDir: string
+}): string | undefined => {
+  const fromEnv = options.fromEnv?.trim()
+  if (fromEnv !== undefined && fromEnv.length > 0) return NodePath.resolve(options.cwd, fromEnv)
+  const home = options.home?.trim()
+  return home !== undefined && home.length > 0 ? NodePath.join(home, options.dotDir) : undefined
+}
+
+/**
+ * {@link agentHome} with `variable` and `HOME` read through `Config` (`HOME`
+ * falling back to the OS home directory) and the process's current directory.
+ */
+export const agentHomeFromConfig = (variable: string, dotDir: string): Effect.Effect<string | undefined, Config.ConfigError> =>
+  Effect.gen(function*() {
+    const fromEnv = yield* Config.option(Config.String(variable))
+    const home = yield* Config.option(Config.String("HOME"))
+    return agentHome({
+      fromEnv: Option.getOrUndefined(fromEnv),
+      home: Option.getOrElse(home, () => NodeOs.homedir()),
+      cwd: process.cwd(),
+      dotDir
+    })
+  })
+
 /** A follow policy that follows a symlink wherever it points (the user's own files: dotfile managers link them). */
 export const followAnywhere = (path: string): { readonly within: string } => ({
   within: NodePath.parse(NodePath.resolve(path)).root
