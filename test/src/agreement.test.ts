@@ -26,7 +26,7 @@ describe("list and show agree", () => {
       value.messages[1].content[0].type = "video"
       const badPath = NodePath.join(sessions, `${bad.id}.json`)
       NodeFs.writeFileSync(badPath, JSON.stringify(value))
-      const env = { CODETETHER_DATA_DIR: data, HOME: root, XDG_CONFIG_HOME: NodePath.join(root, "config"), CODEX_HOME: NodePath.join(root, "codex"), OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: "http://127.0.0.1:9/v1" }
+      const env = Cli.isolatedEnv(root, { CODETETHER_DATA_DIR: data, OPENAI_API_KEY: "sk-test", OPENAI_BASE_URL: "http://127.0.0.1:9/v1" })
       const list = yield* Effect.promise(() => Cli.run(["sessions", "list", "--all", "--json"], { cwd: root, env }))
       expect(list.code).toBe(0)
       expect(JSON.parse(list.stdout).map((s: { title: string }) => s.title)).toEqual(["good"])

@@ -27,15 +27,9 @@ const setup = Effect.gen(function*() {
   NodeFs.mkdirSync(ws)
   T.write(claude, ClaudeTranscript.projectFolderName(ws), HERE_ID, T.conversation(ws, "count the files here"))
   const data = NodePath.join(root, "data")
-  const env = {
-    HOME: root,
-    XDG_CONFIG_HOME: NodePath.join(root, "config"),
-    CODEX_HOME: NodePath.join(root, "codex"),
-    CLAUDE_CONFIG_DIR: claude,
-    CODETETHER_MODEL: undefined,
-    OPENAI_API_KEY: undefined,
-    ANTHROPIC_API_KEY: undefined
-  }
+  const env = Cli.isolatedEnv(root, {
+    CLAUDE_CONFIG_DIR: claude
+  })
   const cli = (args: ReadonlyArray<string>, extra: Record<string, string | undefined> = {}) =>
     Effect.promise(() => Cli.run(["--data-dir", data, ...args], { cwd: ws, env: { ...env, ...extra } }))
   return { root, claude, ws, data, cli }

@@ -38,16 +38,10 @@ const workspace = (server: ScriptedServer) =>
     const repo = NodePath.join(root, "repo")
     NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
     const sessionsDir = NodePath.join(repo, ".codetether-agent", "sessions")
-    const env = {
-      HOME: root,
-      XDG_CONFIG_HOME: NodePath.join(root, "config"),
-      CODEX_HOME: NodePath.join(root, "codex"),
-      CODETETHER_DATA_DIR: undefined,
-      CODETETHER_MODEL: undefined,
-      ANTHROPIC_API_KEY: undefined,
+    const env = Cli.isolatedEnv(root, {
       OPENAI_API_KEY: "sk-test",
       OPENAI_BASE_URL: server.url
-    }
+    })
     const run = (args: ReadonlyArray<string>, input?: string) =>
       Cli.run(args, { cwd: repo, env, ...(input === undefined ? {} : { input }) })
     const load = (id: string): Session => {

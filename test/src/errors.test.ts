@@ -37,17 +37,12 @@ const runAgainst = (url: string, provider: "openai" | "anthropic") =>
   Effect.gen(function*() {
     const root = yield* TempDir.make("codetether-errors-")
     NodeFs.mkdirSync(NodePath.join(root, ".git"))
-    const env = {
-      HOME: root,
-      XDG_CONFIG_HOME: NodePath.join(root, "config"),
-      CODEX_HOME: NodePath.join(root, "codex"),
-      CODETETHER_DATA_DIR: undefined,
-      CODETETHER_MODEL: undefined,
+    const env = Cli.isolatedEnv(root, {
       OPENAI_API_KEY: provider === "openai" ? "sk-test" : undefined,
       OPENAI_BASE_URL: provider === "openai" ? url : undefined,
       ANTHROPIC_API_KEY: provider === "anthropic" ? "sk-ant-test" : undefined,
       ANTHROPIC_BASE_URL: provider === "anthropic" ? url.replace(/\/v1$/, "") : undefined
-    }
+    })
     return yield* Effect.promise(() => Cli.run(["run", "hello"], { cwd: root, env }))
   })
 

@@ -23,16 +23,9 @@ const setup = Effect.gen(function*() {
   NodeFs.mkdirSync(sessionsDir, { recursive: true })
   NodeFs.mkdirSync(ws)
   NodeFs.mkdirSync(NodePath.join(root, "codex"))
-  const env = {
-    HOME: root,
-    XDG_CONFIG_HOME: NodePath.join(root, "config"),
-    CODEX_HOME: NodePath.join(root, "codex"),
-    CODETETHER_DATA_DIR: data,
-    CODETETHER_MODEL: undefined,
-    OPENAI_API_KEY: undefined,
-    OPENAI_BASE_URL: undefined,
-    ANTHROPIC_API_KEY: undefined
-  }
+  const env = Cli.isolatedEnv(root, {
+    CODETETHER_DATA_DIR: data
+  })
   const put = (session: ReturnType<typeof Sessions.make>) =>
     NodeFs.writeFileSync(NodePath.join(sessionsDir, `${session.id}.json`), SessionJson.encode(session))
   const cli = (args: ReadonlyArray<string>, extra: Record<string, string> = {}) =>

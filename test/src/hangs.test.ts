@@ -27,18 +27,9 @@ const repository = Effect.gen(function*() {
   const root = yield* TempDir.make("codetether-hangs-")
   const repo = NodePath.join(root, "repo")
   NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
-  const env: Record<string, string | undefined> = {
-    HOME: root,
-    XDG_CONFIG_HOME: NodePath.join(root, "config"),
-    CODEX_HOME: NodePath.join(root, "codex"),
-    CODETETHER_DATA_DIR: undefined,
-    CODETETHER_MODEL: undefined,
-    OPENAI_API_KEY: undefined,
-    OPENAI_BASE_URL: undefined,
-    ANTHROPIC_API_KEY: undefined,
-    ANTHROPIC_BASE_URL: undefined,
+  const env: Record<string, string | undefined> = Cli.isolatedEnv(root, {
     NO_COLOR: "1"
-  }
+  })
   return { root, repo, env, sessionsDir: NodePath.join(repo, ".codetether-agent", "sessions") }
 })
 

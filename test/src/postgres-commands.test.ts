@@ -37,18 +37,11 @@ const workspace = (server?: ScriptedServer) =>
     NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
     const url = yield* promise(() => Postgres.database())
     const dataDir = NodePath.join(repo, ".codetether-agent")
-    const env: Record<string, string | undefined> = {
-      HOME: root,
-      XDG_CONFIG_HOME: NodePath.join(root, "config"),
-      CODEX_HOME: NodePath.join(root, "codex"),
-      CODETETHER_DATA_DIR: undefined,
-      CODETETHER_MODEL: undefined,
-      CODETETHER_SERVER_TOKEN: undefined,
+    const env: Record<string, string | undefined> = Cli.isolatedEnv(root, {
       CODETETHER_DATABASE_URL: url,
-      ANTHROPIC_API_KEY: undefined,
       OPENAI_API_KEY: "sk-test",
       OPENAI_BASE_URL: server?.url ?? "http://127.0.0.1:9/v1"
-    }
+    })
     /** The binary on the database (`more` on top of the workspace's environment). */
     const cli = (args: ReadonlyArray<string>, more: Record<string, string | undefined> = {}) =>
       promise(() => Cli.run(args, { cwd: repo, env: { ...env, ...more } }))

@@ -38,24 +38,17 @@ const workspace = (server?: ScriptedServer) =>
     NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
     const url = yield* Effect.promise(() => Postgres.database())
     const dataDir = NodePath.join(repo, ".codetether-agent")
-    const base = {
-      HOME: root,
-      XDG_CONFIG_HOME: NodePath.join(root, "config"),
-      CODEX_HOME: NodePath.join(root, "codex"),
-      CODETETHER_DATA_DIR: undefined,
-      CODETETHER_MODEL: undefined,
-      CODETETHER_DATABASE_URL: undefined,
-      ANTHROPIC_API_KEY: undefined,
+    const base = Cli.isolatedEnv(root, {
       OPENAI_API_KEY: "sk-test",
       OPENAI_BASE_URL: server?.url ?? "http://127.0.0.1:9/v1"
-    }
+    })
     /** The binary with `env` on top of the workspace's (the database selected through the environment by default). */
     const run = (args: ReadonlyArray<string>, env: Record<string, string | undefined> = { CODETETHER_DATABASE_URL: url }, input?: string) =>
       Effect.promise(() => Cli.run(args, { cwd: repo, env: { ...base, ...env }, ...(input === undefined ? {} : { input }) }))
     const { store } = yield* Postgres.store(url)
     const userTexts = (id: string) =>
       Effect.map(store.load(id), (s) => s.messages.filter((m) => m.role === "user").map((m) => Message.textOf(m)))
-    return { root, repo, url, dataDir, run, store, userTexts, configDir: base.XDG_CONFIG_HOME }
+    return { root, repo, url, dataDir, run, store, userTexts, configDir: NodePath.join(root, "config") }
   })
 
 const REFUSED = /^codetether: session \S+ (is busy: a prompt started by pid \d+ at \d\d:\d\d:\d\d is running|changed since this copy was loaded)/

@@ -23,16 +23,10 @@ const repository = Effect.gen(function*() {
   NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
   NodeFs.writeFileSync(NodePath.join(repo, ".env"), `AWS_ACCESS_KEY_ID=${AWS}\nREGION=eu-west-1\n`)
   const server = yield* OpenAiServer.make
-  const env = {
-    HOME: root,
-    XDG_CONFIG_HOME: NodePath.join(root, "config"),
-    CODEX_HOME: NodePath.join(root, "codex"),
-    CODETETHER_DATA_DIR: undefined,
-    CODETETHER_MODEL: undefined,
-    ANTHROPIC_API_KEY: undefined,
+  const env = Cli.isolatedEnv(root, {
     OPENAI_API_KEY: PROVIDER_KEY,
     OPENAI_BASE_URL: server.url
-  }
+  })
   const data = NodePath.join(repo, ".codetether-agent")
   const only = (dir: string) =>
     NodeFs.readdirSync(dir).filter((n) => !n.startsWith(".") && (n.endsWith(".json") || n.endsWith(".jsonl")))

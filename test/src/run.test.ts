@@ -28,17 +28,7 @@ const repository = Effect.gen(function*() {
   NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
   for (const name of ["alpha.txt", "beta.txt", "gamma.txt"]) NodeFs.writeFileSync(NodePath.join(repo, name), `${name}\n`)
   NodeFs.writeFileSync(NodePath.join(repo, "pixel.png"), PNG)
-  const env = {
-    HOME: root,
-    XDG_CONFIG_HOME: NodePath.join(root, "config"),
-    CODEX_HOME: NodePath.join(root, "codex"),
-    CODETETHER_DATA_DIR: undefined,
-    CODETETHER_MODEL: undefined,
-    OPENAI_API_KEY: undefined,
-    OPENAI_BASE_URL: undefined,
-    ANTHROPIC_API_KEY: undefined,
-    ANTHROPIC_BASE_URL: undefined
-  }
+  const env = Cli.isolatedEnv(root)
   const sessionsDir = NodePath.join(repo, ".codetether-agent", "sessions")
   const sessionFiles = () => (NodeFs.existsSync(sessionsDir) ? NodeFs.readdirSync(sessionsDir).filter((n) => n.endsWith(".json") && !n.startsWith(".")) : [])
   return { root, repo, env, sessionsDir, sessionFiles }

@@ -32,16 +32,11 @@ const workspace = (model?: ScriptedServer) =>
     const root = yield* TempDir.make("codetether-serve-cli-")
     const repo = NodePath.join(root, "repo")
     NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
-    const env: Record<string, string | undefined> = {
-      HOME: root,
-      XDG_CONFIG_HOME: NodePath.join(root, "config"),
-      CODEX_HOME: NodePath.join(root, "codex"),
-      CODETETHER_DATA_DIR: undefined,
-      CODETETHER_SERVER_TOKEN: undefined,
+    const env: Record<string, string | undefined> = Cli.isolatedEnv(root, {
       OPENAI_API_KEY: "sk-test",
       OPENAI_BASE_URL: model?.url ?? "http://127.0.0.1:9/v1",
       NO_COLOR: "1"
-    }
+    })
     const dataDir = NodePath.join(repo, ".codetether-agent")
     /** Starts `codetether serve args` (stopped when the test ends). */
     const serve = (args: ReadonlyArray<string>, extraEnv: Record<string, string | undefined> = {}) =>

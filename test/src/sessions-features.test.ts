@@ -21,16 +21,10 @@ const repository = Effect.gen(function*() {
   NodeFs.mkdirSync(NodePath.join(repo, ".git"), { recursive: true })
   NodeFs.writeFileSync(NodePath.join(repo, "alpha.txt"), "alpha\n")
   const server = yield* OpenAiServer.make
-  const env = {
-    HOME: root,
-    XDG_CONFIG_HOME: NodePath.join(root, "config"),
-    CODEX_HOME: NodePath.join(root, "codex"),
-    CODETETHER_DATA_DIR: undefined,
-    CODETETHER_MODEL: undefined,
-    ANTHROPIC_API_KEY: undefined,
+  const env = Cli.isolatedEnv(root, {
     OPENAI_API_KEY: "sk-test-openai",
     OPENAI_BASE_URL: server.url
-  }
+  })
   const data = NodePath.join(repo, ".codetether-agent")
   const cli = (args: ReadonlyArray<string>) => Effect.promise(() => Cli.run(args, { cwd: repo, env }))
   /** A two-step session: the model reads alpha.txt with bash, then answers. */

@@ -58,15 +58,10 @@ describe("terminal escapes on a TTY", () => {
         OpenAiServer.toolCalls([{ id: "call_1", name: "bash", arguments: { command: "printf '\\033]52;c;ZXZpbA==\\007'; exit 3" } }]),
         OpenAiServer.text(`All done${TITLE}\u009b2J, really.`)
       )
-      const env = {
-        HOME: root,
-        XDG_CONFIG_HOME: NodePath.join(root, "config"),
-        CODEX_HOME: NodePath.join(root, "codex"),
-        CODETETHER_DATA_DIR: undefined,
-        CODETETHER_MODEL: undefined,
+      const env = Cli.isolatedEnv(root, {
         OPENAI_API_KEY: "sk-test",
         OPENAI_BASE_URL: server.url
-      }
+      })
       const run = yield* onTerminal(["run", "go"], { cwd: repo, env })
       expect(run.code).toBe(0)
       expectNoEscapes(run.screen)

@@ -7,6 +7,30 @@ import * as NodePath from "node:path"
 
 export const BIN = NodePath.resolve(import.meta.dirname, "../../dist/bin/codetether.js")
 
+/**
+ * An environment for the binary that reads nothing of the machine's user:
+ * `HOME` is `root`, the user config dir `<root>/config`, the Codex home
+ * `<root>/codex`; codetether's and the providers' variables unset (no data
+ * dir, model, database, server token, key or base URL), then `overrides`.
+ */
+export const isolatedEnv = (
+  root: string,
+  overrides: Record<string, string | undefined> = {}
+): Record<string, string | undefined> => ({
+  HOME: root,
+  XDG_CONFIG_HOME: NodePath.join(root, "config"),
+  CODEX_HOME: NodePath.join(root, "codex"),
+  CODETETHER_DATA_DIR: undefined,
+  CODETETHER_MODEL: undefined,
+  CODETETHER_DATABASE_URL: undefined,
+  CODETETHER_SERVER_TOKEN: undefined,
+  OPENAI_API_KEY: undefined,
+  OPENAI_BASE_URL: undefined,
+  ANTHROPIC_API_KEY: undefined,
+  ANTHROPIC_BASE_URL: undefined,
+  ...overrides
+})
+
 export interface CliResult {
   readonly code: number | null
   readonly stdout: string
