@@ -37,7 +37,7 @@ export class ImportCommandError extends Schema.TaggedError<ImportCommandError>()
   message: Schema.String
 }) {}
 
-const render = (report: CodexImport.ImportReport, scope: string, agent = "Codex") =>
+const render = (report: CodexImport.ImportReport, scope: string, agent: string) =>
   Effect.gen(function*() {
     if (report.sessions.length + report.failed.length === 0) {
       yield* printText(`No ${agent} sessions found ${scope}.`)
@@ -55,65 +55,13 @@ const render = (report: CodexImport.ImportReport, scope: string, agent = "Codex"
     )
   })
 
-/**
- * `import codex`.
- *
- * @since 0.1.0
- * @category commands
- */
-export const codexCommand = Command.make("codex", {
-  id: Flag.String("id").pipe(
-    Flag.withDescription("Import only the Codex session with this id (any directory)"),
-    Flag.optional
-  ),
-  all: switchFlag("all", "Import every Codex session, not only those of the current directory"),
-  json
-}, Effect.fn("import.codex")(function*({ all, id, json }) {
-  const codex = yield* CodexImport.CodexImport
-  if (Option.isSome(id) && all) {
-    return yield* new ImportCommandError({ message: "--id and --all cannot be used together" })
-  }
-  let report: CodexImport.ImportReport
-  let scope: string
-  if (Option.isSome(id)) {
-    const result = yield* codex.importOne(id.value)
-    const imported = result.status === "imported"
-    report = {
-      imported: imported ? 1 : 0,
-      skipped: imported ? 0 : 1,
-      importedIds: imported ? [result.id] : [],
-      skippedIds: imported ? [] : [result.id],
-      failed: [],
-      sessions: [result]
-    }
-    scope = `with id ${id.value}`
-  } else if (all) {
-    report = yield* codex.importAll
-    scope = codex.home === undefined ? "" : `in ${codex.home}`
-  } else {
-    const directory = yield* currentDirectory
-    report = yield* codex.importForDirectory(directory)
-    scope = `for ${directory}`
-  }
-  if (json) {
-    const { failed, imported, importedIds, skipped, skippedIds } = report
-    yield* printLine(JSON.stringify({ imported, skipped, importedIds, skippedIds, failed }))
-  } else {
-    yield* render(report, scope)
-  }
-  if (report.failed.length > 0) {
-    return yield* new ImportCommandError({
-      message: `${report.failed.length} Codex session${report.failed.length === 1 ? "" : "s"} could not be imported`
-    })
-  }
-})).pipe(
-  Command.withDescription("Import OpenAI Codex CLI sessions (rollouts under $CODEX_HOME/sessions)"),
-  Command.withExamples([
-    { command: "codetether import codex", description: "Import the Codex sessions of the current directory" },
-    { command: "codetether import codex --id 01a2013b-c1ee-7120-b0ee-fab476a007fd", description: "Import one session" },
-    { command: "codetether import codex --all --json", description: "Import every Codex session; print counts as JSON" }
-  ])
-)
+/** What `import codex` and `import claude` need of their importer (CodexImport, ClaudeImport). */
+interface Importer<E> {
+  readonly home: string | undefined
+  readonly importOne: (id: string) => Effect.Effect<CodexImport.ImportResult, E>
+  readonly importAll: Effect.Effect<CodexImport.ImportReport, E>
+  readonly importForDirectory: (directory: string) => Effect.Effect<CodexImport.ImportReport, E>
+}
 
 const singleReport = (result: CodexImport.ImportResult): CodexImport.ImportReport => {
   const imported = result.status === "imported"
@@ -128,6 +76,71 @@ const singleReport = (result: CodexImport.ImportResult): CodexImport.ImportRepor
 }
 
 /**
+ * One import command's work: one session (`--id`), all (`--all`) or the
+ * current directory's; the report (or `--json` counts); exit 1 when a
+ * session could not be imported. `agent` names the sessions in messages.
+ */
+const runImport = <E>(
+  importer: Importer<E>,
+  agent: string,
+  options: { readonly all: boolean; readonly id: Option.Option<string>; readonly json: boolean }
+) =>
+  Effect.gen(function*() {
+    const { all, id, json } = options
+    if (Option.isSome(id) && all) {
+      return yield* new ImportCommandError({ message: "--id and --all cannot be used together" })
+    }
+    let report: CodexImport.ImportReport
+    let scope: string
+    if (Option.isSome(id)) {
+      report = singleReport(yield* importer.importOne(id.value))
+      scope = `with id ${id.value}`
+    } else if (all) {
+      report = yield* importer.importAll
+      scope = importer.home === undefined ? "" : `in ${importer.home}`
+    } else {
+      const directory = yield* currentDirectory
+      report = yield* importer.importForDirectory(directory)
+      scope = `for ${directory}`
+    }
+    if (json) {
+      const { failed, imported, importedIds, skipped, skippedIds } = report
+      yield* printLine(JSON.stringify({ imported, skipped, importedIds, skippedIds, failed }))
+    } else {
+      yield* render(report, scope, agent)
+    }
+    if (report.failed.length > 0) {
+      return yield* new ImportCommandError({
+        message: `${report.failed.length} ${agent} session${report.failed.length === 1 ? "" : "s"} could not be imported`
+      })
+    }
+  })
+
+/**
+ * `import codex`.
+ *
+ * @since 0.1.0
+ * @category commands
+ */
+export const codexCommand = Command.make("codex", {
+  id: Flag.String("id").pipe(
+    Flag.withDescription("Import only the Codex session with this id (any directory)"),
+    Flag.optional
+  ),
+  all: switchFlag("all", "Import every Codex session, not only those of the current directory"),
+  json
+}, Effect.fn("import.codex")(function*(options) {
+  return yield* runImport(yield* CodexImport.CodexImport, "Codex", options)
+})).pipe(
+  Command.withDescription("Import OpenAI Codex CLI sessions (rollouts under $CODEX_HOME/sessions)"),
+  Command.withExamples([
+    { command: "codetether import codex", description: "Import the Codex sessions of the current directory" },
+    { command: "codetether import codex --id 01a2013b-c1ee-7120-b0ee-fab476a007fd", description: "Import one session" },
+    { command: "codetether import codex --all --json", description: "Import every Codex session; print counts as JSON" }
+  ])
+)
+
+/**
  * `import claude`: Claude Code sessions (`$CLAUDE_CONFIG_DIR/projects/` or
  * `~/.claude/projects/`): those of the current directory, one (`--id`) or
  * all (`--all`), with the same output and persist rule as `import codex`.
@@ -140,40 +153,11 @@ export const claudeCommand = Command.make("claude", {
     Flag.withDescription("Import only the Claude Code session with this id (any directory)"),
     Flag.optional
   ),
-  all: Flag.Boolean("all").pipe(
-    Flag.withDescription("Import every Claude Code session, not only those of the current directory"),
-    Flag.withDefault(false)
-  ),
+  // a switch, as every boolean flag: a bare --all never eats the next word
+  all: switchFlag("all", "Import every Claude Code session, not only those of the current directory"),
   json
-}, Effect.fn("import.claude")(function*({ all, id, json }) {
-  const claude = yield* ClaudeImport.ClaudeImport
-  if (Option.isSome(id) && all) {
-    return yield* new ImportCommandError({ message: "--id and --all cannot be used together" })
-  }
-  let report: CodexImport.ImportReport
-  let scope: string
-  if (Option.isSome(id)) {
-    report = singleReport(yield* claude.importOne(id.value))
-    scope = `with id ${id.value}`
-  } else if (all) {
-    report = yield* claude.importAll
-    scope = claude.home === undefined ? "" : `in ${claude.home}`
-  } else {
-    const directory = yield* currentDirectory
-    report = yield* claude.importForDirectory(directory)
-    scope = `for ${directory}`
-  }
-  if (json) {
-    const { failed, imported, importedIds, skipped, skippedIds } = report
-    yield* printLine(JSON.stringify({ imported, skipped, importedIds, skippedIds, failed }))
-  } else {
-    yield* render(report, scope, "Claude Code")
-  }
-  if (report.failed.length > 0) {
-    return yield* new ImportCommandError({
-      message: `${report.failed.length} Claude Code session${report.failed.length === 1 ? "" : "s"} could not be imported`
-    })
-  }
+}, Effect.fn("import.claude")(function*(options) {
+  return yield* runImport(yield* ClaudeImport.ClaudeImport, "Claude Code", options)
 })).pipe(
   Command.withDescription(
     "Import Claude Code sessions (transcripts under $CLAUDE_CONFIG_DIR/projects, else ~/.claude/projects)"

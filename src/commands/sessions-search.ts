@@ -15,7 +15,7 @@ import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as SessionSearch from "../../services/SessionSearch.ts"
 import * as Style from "../render/Style.ts"
-import { currentDirectory, json, printLine } from "./shared.ts"
+import { currentDirectory, json, printLine, switchFlag } from "./shared.ts"
 
 /**
  * Hits shown when `--limit` is not given.
@@ -48,14 +48,8 @@ const render = (hits: ReadonlyArray<SessionSearch.Hit>): string => {
  */
 export const command = Command.make("search", {
   query: Argument.String("text").pipe(Argument.withDescription("What to look for (plain text, case-sensitive; or a pattern with --regex)")),
-  all: Flag.Boolean("all").pipe(
-    Flag.withDescription("Search every session in the data dir, not only those of the current directory"),
-    Flag.withDefault(false)
-  ),
-  regex: Flag.Boolean("regex").pipe(
-    Flag.withDescription("The text is an RE2 regular expression (linear time; (?i) for case-insensitive)"),
-    Flag.withDefault(false)
-  ),
+  all: switchFlag("all", "Search every session in the data dir, not only those of the current directory"),
+  regex: switchFlag("regex", "The text is an RE2 regular expression (linear time; (?i) for case-insensitive)"),
   json,
   limit: Flag.Int("limit").pipe(
     Flag.withSchema(Schema.Int.check(Schema.isGreaterThan(0))),

@@ -75,10 +75,7 @@ const list = Command.make("list", {
     Flag.withDescription("Show at most N sessions (newest first)"),
     Flag.optional
   ),
-  usage: Flag.Boolean("usage").pipe(
-    Flag.withDescription("With --json: add each session's usage and cost_usd (null when unknown) to its summary"),
-    Flag.withDefault(false)
-  )
+  usage: switchFlag("usage", "With --json: add each session's usage and cost_usd (null when unknown) to its summary")
 }, Effect.fn("sessions.list")(function*({ all, json, limit, usage }) {
   const store = yield* SessionStore.SessionStore
   const native = all ? yield* store.list : yield* store.listForDirectory(yield* currentDirectory)

@@ -9,6 +9,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Effect } from "effect"
+import * as Message from "../../schemas/Message.ts"
 import * as SessionJson from "../../schemas/SessionJson.ts"
 import * as Cli from "../utils/Cli.ts"
 import * as OpenAiServer from "../utils/OpenAiServer.ts"
@@ -138,6 +139,40 @@ describe("boolean flags never consume the next word", () => {
       const right = yield* cli(["import", "codex", "--all", "--json"])
       expect([right.code, right.stderr]).toEqual([0, ""])
       expect(JSON.parse(right.stdout)).toMatchObject({ imported: 0, skipped: 0 })
+    }))
+
+  it.live("import claude --all / --json: a following word is an unexpected argument", () =>
+    Effect.gen(function*() {
+      const { root, cli } = yield* setup
+      const claude = { CLAUDE_CONFIG_DIR: NodePath.join(root, "claude") }
+      NodeFs.mkdirSync(NodePath.join(root, "claude", "projects"), { recursive: true })
+      for (const flag of ["--all", "--json"]) {
+        const result = yield* cli(["import", "claude", flag, "yes"], claude)
+        expect([result.code, result.stderr]).toEqual([1, expect.stringContaining("Unexpected positional argument: \"yes\"")])
+      }
+      const right = yield* cli(["import", "claude", "--all", "--json"], claude)
+      expect([right.code, right.stderr]).toEqual([0, ""])
+      expect(JSON.parse(right.stdout)).toMatchObject({ imported: 0, skipped: 0 })
+    }))
+
+  it.live("sessions search --regex yes / --all no: the word is the text searched for; list --usage no is an unexpected argument", () =>
+    Effect.gen(function*() {
+      const { ws, put, cli } = yield* setup
+      const session = Sessions.make({
+        directory: ws,
+        title: "answers",
+        messages: [Message.text("user", "say yes"), Message.text("assistant", "no, thanks")]
+      })
+      put(session)
+      const regex = yield* cli(["sessions", "search", "--regex", "yes", "--json"])
+      expect([regex.code, regex.stderr]).toEqual([0, ""])
+      expect(regex.stdout).toContain(session.id)
+      expect(regex.stdout).toContain("say yes")
+      const all = yield* cli(["sessions", "search", "--all", "no", "--json"])
+      expect([all.code, all.stderr]).toEqual([0, ""])
+      expect(all.stdout).toContain("no, thanks")
+      const usage = yield* cli(["sessions", "list", "--usage", "no"])
+      expect([usage.code, usage.stderr]).toEqual([1, expect.stringContaining("Unexpected positional argument: \"no\"")])
     }))
 
   it.live("providers --json and config --json: a following word is an unexpected argument (config: a subcommand)", () =>
