@@ -99,6 +99,53 @@ export const runChild = (
 
 export const repo = NodePath.resolve(import.meta.dirname, "..")
 
+/** A `codetether serve` started by {@link startServe}. */
+export interface Served {
+  readonly child: NodeChild.ChildProcess
+  /** The URL it printed (`listening on URL`); rejects if it exits first. */
+  readonly url: Promise<string>
+  /** Its exit code, once it has exited. */
+  readonly exited: Promise<number | null>
+  /** What it wrote on stderr so far. */
+  readonly stderr: () => string
+}
+
+/**
+ * Starts `node [--import report-usage] <bin> serve <args>` (the peak-RSS
+ * report of {@link runChild} when `reportUsage`); the caller stops it.
+ */
+export const startServe = (
+  bin: string,
+  args: ReadonlyArray<string>,
+  options: { readonly cwd: string; readonly env: Record<string, string>; readonly reportUsage?: boolean }
+): Served => {
+  const child = NodeChild.spawn(
+    process.execPath,
+    [...(options.reportUsage === true ? ["--import", reporter] : []), bin, "serve", ...args],
+    { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] }
+  )
+  let stdout = ""
+  let stderr = ""
+  child.stdout!.on("data", (d) => (stdout += d))
+  child.stderr!.on("data", (d) => (stderr += d))
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
+  const url = new Promise<string>((resolve, reject) => {
+    const check = setInterval(() => {
+      const match = /^listening on (\S+)$/m.exec(stdout)
+      if (match !== null) {
+        clearInterval(check)
+        resolve(match[1]!)
+      }
+    }, 10)
+    void exited.then(() => {
+      clearInterval(check)
+      reject(new Error(`serve exited: ${stderr}`))
+    })
+  })
+  url.catch(() => undefined)
+  return { child, url, exited, stderr: () => stderr }
+}
+
 export const print = (title: string, rows: ReadonlyArray<Row>): void => {
   console.log(`\n## ${title}`)
   for (const row of rows) {

@@ -13,7 +13,6 @@
  * process, the server's peak RSS, and how long SIGTERM takes to stop it
  * with nothing running.
  */
-import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { Effect, Layer } from "effect"
@@ -23,7 +22,7 @@ import * as SessionStore from "../services/SessionStore.ts"
 import * as OpenAiServer from "../test/utils/OpenAiServer.ts"
 import type { RecordedRequest } from "../test/utils/ScriptedServer.ts"
 import { writeSessionFile } from "./corpus.ts"
-import { mb, ms, repo, type Row } from "./harness.ts"
+import { mb, ms, repo, type Row, startServe } from "./harness.ts"
 
 const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -138,39 +137,21 @@ export const benchServe = async (work: string, quick: boolean): Promise<Readonly
   const server = await OpenAiServer.start()
   server.respond(model)
   const bin = process.env.CODETETHER_BENCH_BIN ?? NodePath.join(repo, "dist/bin/codetether.js")
-  const child = NodeChild.spawn(
-    process.execPath,
-    ["--import", NodePath.join(repo, "bench/child/report-usage.mjs"), bin, "serve", "--port", "0", "--max-prompts", "32"],
-    {
-      cwd: project,
-      env: {
-        ...process.env,
-        OPENAI_API_KEY: "sk-bench",
-        OPENAI_BASE_URL: server.url,
-        XDG_CONFIG_HOME: NodePath.join(work, "config"),
-        CODEX_HOME: NodePath.join(work, "codex"),
-        CODETETHER_DATA_DIR: data,
-        CODETETHER_SERVER_TOKEN: "bench-token"
-      },
-      stdio: ["ignore", "pipe", "pipe"]
+  const served = startServe(bin, ["--port", "0", "--max-prompts", "32"], {
+    cwd: project,
+    reportUsage: true,
+    env: {
+      OPENAI_API_KEY: "sk-bench",
+      OPENAI_BASE_URL: server.url,
+      XDG_CONFIG_HOME: NodePath.join(work, "config"),
+      CODEX_HOME: NodePath.join(work, "codex"),
+      CODETETHER_DATA_DIR: data,
+      CODETETHER_SERVER_TOKEN: "bench-token"
     }
-  )
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (d) => (stdout += d))
-  child.stderr.on("data", (d) => (stderr += d))
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
+  })
+  const { child, exited } = served
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const check = setInterval(() => {
-        const match = /^listening on (\S+)$/m.exec(stdout)
-        if (match !== null) {
-          clearInterval(check)
-          resolve(match[1]!)
-        }
-      }, 10)
-      void exited.then(() => reject(new Error(`serve exited: ${stderr}`)))
-    })
+    const url = await served.url
     const headers = { authorization: "Bearer bench-token", "content-type": "application/json" }
     const ids: Array<string> = []
     for (let i = 0; i < promptSessions; i++) {
@@ -260,7 +241,7 @@ export const benchServe = async (work: string, quick: boolean): Promise<Readonly
     child.kill("SIGTERM")
     const code = await exited
     const stopMs = performance.now() - stopAt
-    const usage = /__USAGE__ (\d+) (\d+) (\d+)/.exec(stderr)
+    const usage = /__USAGE__ (\d+) (\d+) (\d+)/.exec(served.stderr())
     const rss = usage === null ? Number.NaN : Number(usage[3]) * 1024
     const p50 = percentile(listTimes, 50)
     const base50 = percentile(baseline, 50)

@@ -11,14 +11,13 @@
  * The bundled binary serves the page it ships (dist/web); Debian's Chromium
  * (playwright-core) opens it. Loopback only.
  */
-import * as NodeChild from "node:child_process"
 import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 import { chromium } from "playwright-core"
 import * as SessionJson from "../schemas/SessionJson.ts"
 import { CHROMIUM, FLAGS } from "../test/utils/Browser.ts"
 import * as Sessions from "../test/utils/Sessions.ts"
-import { median, ms, repo, type Row } from "./harness.ts"
+import { median, ms, repo, type Row, startServe } from "./harness.ts"
 
 const BIG = "10000000-0000-4000-8000-000000010000"
 const SMALL = "10000000-0000-4000-8000-000000000100"
@@ -37,28 +36,14 @@ export const benchWeb = async (work: string, quick: boolean): Promise<ReadonlyAr
   NodeFs.writeFileSync(NodePath.join(sessionsDir, `${SMALL}.json`), SessionJson.encode(small))
 
   const bin = process.env.CODETETHER_BENCH_BIN ?? NodePath.join(repo, "dist/bin/codetether.js")
-  const child = NodeChild.spawn(process.execPath, [bin, "serve", "--port", "0"], {
+  const served = startServe(bin, ["--port", "0"], {
     cwd: project,
-    env: { ...process.env, CODETETHER_DATA_DIR: data, CODETETHER_SERVER_TOKEN: "bench-token", XDG_CONFIG_HOME: NodePath.join(work, "config") },
-    stdio: ["ignore", "pipe", "pipe"]
+    env: { CODETETHER_DATA_DIR: data, CODETETHER_SERVER_TOKEN: "bench-token", XDG_CONFIG_HOME: NodePath.join(work, "config") }
   })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (d) => (stdout += d))
-  child.stderr.on("data", (d) => (stderr += d))
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve))
+  const { child, exited } = served
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, chromiumSandbox: false, args: FLAGS })
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const check = setInterval(() => {
-        const match = /^listening on (\S+)$/m.exec(stdout)
-        if (match !== null) {
-          clearInterval(check)
-          resolve(match[1]!)
-        }
-      }, 10)
-      void exited.then(() => reject(new Error(`serve exited: ${stderr}`)))
-    })
+    const url = await served.url
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
     page.setDefaultTimeout(30_000)
     await page.goto(`${url}/#token=bench-token`)
